@@ -1,0 +1,214 @@
+# Copyright (c) kapal.docker contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Connecting to Docker Engine: the shared options, their environment defaults, and the client.
+
+Used by every module and plugin of the collection. Nothing here knows about AnsibleModule:
+options arrive as a plain mapping, so the connection and inventory plugins share it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import traceback
+from dataclasses import dataclass
+
+from ansible_collections.kapal.docker.plugins.module_utils._errors import (
+    EngineConflict,
+    EngineNotFound,
+    EngineUnreachable,
+    KapalError,
+    api_reason,
+    missing_file,
+    one_line,
+    transport_reason,
+)
+
+try:
+    import docker
+    import docker.errors
+    import docker.tls
+    import requests.exceptions
+
+    DOCKER_IMPORT_ERROR = None
+except ImportError:
+    docker = None
+    DOCKER_IMPORT_ERROR = traceback.format_exc()
+
+DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
+DEFAULT_TIMEOUT = 60
+_HOST_SCHEMES = ("unix://", "tcp://", "http://", "https://")
+_API_VERSION = re.compile(r"^1\.\d+$")
+
+# The engine connection options, as one argument spec; documented once in the doc fragment
+# kapal.docker.engine. Environment defaults are applied by EngineConfig.from_options so that
+# modules and plugins read them the same way.
+ENGINE_OPTIONS = dict(
+    docker_host=dict(type="str", aliases=["docker_url"]),
+    tls=dict(type="bool"),
+    validate_certs=dict(type="bool", aliases=["tls_verify"]),
+    ca_path=dict(type="path", aliases=["ca_cert", "tls_ca_cert"]),
+    client_cert=dict(type="path", aliases=["tls_client_cert", "cert_path"]),
+    client_key=dict(type="path", aliases=["tls_client_key", "key_path"], no_log=False),
+    api_version=dict(type="str", aliases=["docker_api_version"]),
+    timeout=dict(type="int"),
+)
+
+
+def _env_bool(value):
+    return value is not None and value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Where the engine is and how to talk to it; validated, with environment defaults applied."""
+
+    docker_host: str = DEFAULT_DOCKER_HOST
+    tls: bool = False
+    validate_certs: bool = False
+    ca_path: str | None = None
+    client_cert: str | None = None
+    client_key: str | None = None
+    api_version: str = "auto"
+    timeout: int = DEFAULT_TIMEOUT
+
+    @classmethod
+    def from_options(cls, options, environ=None):
+        """Build a config from option values (None = not given), then DOCKER_* variables."""
+        env = os.environ if environ is None else environ
+
+        def pick(name, variable=None, default=None):
+            value = options.get(name)
+            if value is None and variable:
+                value = env.get(variable) or None
+            return default if value is None else value
+
+        validate_certs = options.get("validate_certs")
+        if validate_certs is None:
+            validate_certs = _env_bool(env.get("DOCKER_TLS_VERIFY"))
+        tls = options.get("tls")
+        if tls is None:
+            tls = _env_bool(env.get("DOCKER_TLS"))
+        tls = bool(tls or validate_certs)
+
+        paths = {
+            "ca_path": options.get("ca_path"),
+            "client_cert": options.get("client_cert"),
+            "client_key": options.get("client_key"),
+        }
+        cert_dir = env.get("DOCKER_CERT_PATH")
+        if tls and cert_dir:
+            for name, filename in (("ca_path", "ca.pem"), ("client_cert", "cert.pem"), ("client_key", "key.pem")):
+                candidate = os.path.join(cert_dir, filename)
+                if paths[name] is None and os.path.isfile(candidate):
+                    paths[name] = candidate
+
+        timeout = pick("timeout", "DOCKER_TIMEOUT", DEFAULT_TIMEOUT)
+        try:
+            timeout = int(timeout)
+        except (TypeError, ValueError):
+            raise KapalError("timeout: expected a number of seconds, got %r" % (timeout,)) from None
+
+        config = cls(
+            docker_host=pick("docker_host", "DOCKER_HOST", DEFAULT_DOCKER_HOST),
+            tls=tls,
+            validate_certs=bool(validate_certs),
+            api_version=pick("api_version", "DOCKER_API_VERSION", "auto"),
+            timeout=timeout,
+            **paths,
+        )
+        config.validate()
+        return config
+
+    def validate(self):
+        """Refuse a config that cannot work, naming the option and the value."""
+        if not self.docker_host.startswith(_HOST_SCHEMES):
+            raise KapalError(
+                "docker_host: unsupported address %r (expected unix:///path/to/socket or tcp://host:port)" % self.docker_host
+            )
+        if self.api_version != "auto" and not _API_VERSION.match(self.api_version):
+            raise KapalError("api_version: expected 'auto' or a version such as 1.41, got %r" % self.api_version)
+        if self.timeout <= 0:
+            raise KapalError("timeout: expected a positive number of seconds, got %r" % self.timeout)
+        if bool(self.client_cert) != bool(self.client_key):
+            given = "client_cert" if self.client_cert else "client_key"
+            raise KapalError("%s: client_cert and client_key must be given together" % given)
+        for name in ("ca_path", "client_cert", "client_key"):
+            path = getattr(self, name)
+            if path is not None and not (os.path.isfile(path) and os.access(path, os.R_OK)):
+                raise missing_file(name, path)
+
+    def tls_config(self):
+        """The SDK's TLS settings, or False for a plain connection."""
+        if not self.tls:
+            return False
+        client_cert = (self.client_cert, self.client_key) if self.client_cert else None
+        return docker.tls.TLSConfig(client_cert=client_cert, ca_cert=self.ca_path, verify=self.validate_certs)
+
+
+class Engine:
+    """A connection to one Docker Engine. ``api`` is the SDK's low-level client.
+
+    Every call that reaches the engine goes through ``call()``, the one place where SDK and
+    transport errors become messages that name the engine address and what was asked.
+    """
+
+    def __init__(self, config):
+        self.config = config
+        self._api = None
+
+    @property
+    def host(self):
+        return self.config.docker_host
+
+    @property
+    def api(self):
+        if self._api is None:
+            with self.call("connect"):
+                self._api = docker.APIClient(
+                    base_url=self.config.docker_host,
+                    version=self.config.api_version,
+                    timeout=self.config.timeout,
+                    tls=self.config.tls_config(),
+                )
+        return self._api
+
+    @contextlib.contextmanager
+    def call(self, action):
+        """Run engine calls for ``action`` (a short phrase such as "inspect container web")."""
+        try:
+            yield
+        except KapalError:
+            raise
+        except docker.errors.APIError as exc:
+            status = exc.status_code
+            reason = api_reason(exc)
+            if status == 404:
+                raise EngineNotFound("%s: %s" % (action, reason)) from None
+            if status == 409:
+                raise EngineConflict("%s: %s" % (action, reason)) from None
+            raise KapalError(
+                "%s failed on Docker Engine at %s: %s (HTTP %s)" % (action, self.host, reason, status)
+            ) from None
+        except (requests.exceptions.Timeout, TimeoutError):
+            raise KapalError(
+                "%s timed out after %ss on Docker Engine at %s (raise the timeout option if the engine is slow)"
+                % (action, self.config.timeout, self.host)
+            ) from None
+        except (requests.exceptions.ConnectionError, OSError) as exc:
+            raise EngineUnreachable("cannot reach Docker Engine at %s: %s" % (self.host, transport_reason(exc))) from None
+        except docker.errors.DockerException as exc:
+            if _wraps_transport_error(exc):
+                raise EngineUnreachable("cannot reach Docker Engine at %s: %s" % (self.host, transport_reason(exc))) from None
+            raise KapalError("%s on Docker Engine at %s: %s" % (action, self.host, one_line(exc))) from None
+
+    def close(self):
+        if self._api is not None:
+            self._api.close()
+            self._api = None
+
+
+def _wraps_transport_error(exc):
+    transport = (requests.exceptions.ConnectionError, OSError)
+    return isinstance(exc.__cause__, transport) or isinstance(exc.__context__, transport)

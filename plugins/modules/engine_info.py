@@ -1,0 +1,295 @@
+#!/usr/bin/python
+# Copyright (c) kapal.docker contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: engine_info
+short_description: Facts about a Docker Engine (C(docker version), C(docker info), C(docker system df))
+version_added: 0.1.0
+description:
+  - Returns the engine's version, API version, operating system and architecture, storage
+    driver, and counts of containers and images.
+  - Optionally lists the engine's containers, images, volumes and networks, and its disk usage.
+  - Never changes anything. Also the quickest way to prove that a host can reach its engine.
+author:
+  - kapal.docker maintainers (@kapal)
+extends_documentation_fragment:
+  - kapal.docker.engine
+options:
+  containers:
+    description: Also list every container (running or not) as RV(containers).
+    type: bool
+    default: false
+  images:
+    description: Also list every image as RV(images).
+    type: bool
+    default: false
+  volumes:
+    description: Also list every volume as RV(volumes).
+    type: bool
+    default: false
+  networks:
+    description: Also list every network as RV(networks).
+    type: bool
+    default: false
+  disk_usage:
+    description: Also return the engine's disk usage (C(docker system df)) as RV(disk_usage). Can be slow on big hosts.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: The module never changes anything, so check mode runs it as it is.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is nothing to show.
+  idempotent:
+    support: full
+    description: Reading facts changes nothing; every run reports C(changed=false).
+seealso:
+  - name: Docker Engine API reference
+    description: The C(/info), C(/version) and C(/system/df) endpoints this module reads.
+    link: https://docs.docker.com/engine/api/v1.41/
+"""
+
+EXAMPLES = r"""
+- name: Check that the engine answers, and show its version
+  kapal.docker.engine_info:
+  register: engine
+
+- name: Show the engine version
+  ansible.builtin.debug:
+    msg: "Docker {{ engine.engine.version }} (API {{ engine.engine.api_version }}) on {{ engine.engine.os }}"
+
+- name: A remote engine over TLS, with every container listed
+  kapal.docker.engine_info:
+    docker_host: tcp://docker1.example.com:2376
+    validate_certs: true
+    ca_path: /etc/docker/tls/ca.pem
+    client_cert: /etc/docker/tls/cert.pem
+    client_key: /etc/docker/tls/key.pem
+    containers: true
+
+- name: Set the engine once for every kapal.docker module
+  module_defaults:
+    group/kapal.docker.docker:
+      docker_host: unix:///run/user/1000/docker.sock
+  block:
+    - name: Read the engine facts
+      kapal.docker.engine_info:
+        images: true
+"""
+
+RETURN = r"""
+engine:
+  description: Facts about the engine.
+  returned: success
+  type: dict
+  contains:
+    host:
+      description: The address the module talked to.
+      type: str
+      sample: unix:///var/run/docker.sock
+    version:
+      description: Engine version.
+      type: str
+      sample: 20.10.24+dfsg1
+    api_version:
+      description: Newest API version the engine speaks.
+      type: str
+      sample: "1.41"
+    min_api_version:
+      description: Oldest API version the engine speaks.
+      type: str
+      sample: "1.12"
+    os:
+      description: Operating system of the engine's host.
+      type: str
+      sample: Debian GNU/Linux 12 (bookworm)
+    os_type:
+      description: C(linux) or C(windows).
+      type: str
+      sample: linux
+    kernel_version:
+      description: Kernel of the engine's host.
+      type: str
+      sample: 6.1.0-18-amd64
+    architecture:
+      description: Machine architecture, as the engine reports it.
+      type: str
+      sample: x86_64
+    storage_driver:
+      description: Storage driver of the engine.
+      type: str
+      sample: overlay2
+    cgroup_driver:
+      description: Cgroup driver of the engine.
+      type: str
+      sample: cgroupfs
+    cgroup_version:
+      description: Cgroup version on the engine's host.
+      type: str
+      sample: "2"
+    docker_root_dir:
+      description: The engine's data root.
+      type: str
+      sample: /var/lib/docker
+    name:
+      description: Host name of the engine's host.
+      type: str
+      sample: docker1
+    cpus:
+      description: Number of CPUs the engine sees.
+      type: int
+      sample: 4
+    memory:
+      description: Memory the engine sees, in bytes.
+      type: int
+      sample: 8331780096
+    containers:
+      description: Container counts.
+      type: dict
+      sample: {total: 3, running: 2, paused: 0, stopped: 1}
+    images:
+      description: Number of images.
+      type: int
+      sample: 12
+    insecure_registries:
+      description: Registry CIDRs and names the engine reaches over plain HTTP.
+      type: list
+      elements: str
+      sample: ["127.0.0.0/8"]
+    warnings:
+      description: Warnings the engine reports about its own configuration.
+      type: list
+      elements: str
+      sample: []
+containers:
+  description: Every container, when O(containers=true).
+  returned: when O(containers=true)
+  type: list
+  elements: dict
+  sample: [{id: 3f2a..., name: web, image: "kapal-test/busybox:latest", state: running, status: Up 2 minutes}]
+images:
+  description: Every image, when O(images=true).
+  returned: when O(images=true)
+  type: list
+  elements: dict
+  sample: [{id: "sha256:be...", tags: ["kapal-test/busybox:latest"], size: 2170080, created: "2026-11-27T18:49:40Z"}]
+volumes:
+  description: Every volume, when O(volumes=true).
+  returned: when O(volumes=true)
+  type: list
+  elements: dict
+  sample: [{name: data, driver: local, mountpoint: /var/lib/docker/volumes/data/_data, labels: {}}]
+networks:
+  description: Every network, when O(networks=true).
+  returned: when O(networks=true)
+  type: list
+  elements: dict
+  sample: [{id: "9c1e...", name: bridge, driver: bridge, scope: local}]
+disk_usage:
+  description: Disk usage, in bytes, when O(disk_usage=true).
+  returned: when O(disk_usage=true)
+  type: dict
+  sample: {layers_size: 123456789, images: 12, containers: 3, volumes: 2}
+"""
+
+import datetime
+
+from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
+
+SECTIONS = ("containers", "images", "volumes", "networks", "disk_usage")
+
+
+def engine_facts(engine):
+    with engine.call("read engine version"):
+        version = engine.api.version()
+    with engine.call("read engine info"):
+        info = engine.api.info()
+    registry = info.get("RegistryConfig") or {}
+    insecure = list(registry.get("InsecureRegistryCIDRs") or [])
+    insecure += sorted(name for name, conf in (registry.get("IndexConfigs") or {}).items() if not conf.get("Secure", True))
+    return dict(
+        host=engine.host,
+        version=version.get("Version"),
+        api_version=version.get("ApiVersion"),
+        min_api_version=version.get("MinAPIVersion"),
+        os=info.get("OperatingSystem"),
+        os_type=info.get("OSType"),
+        kernel_version=info.get("KernelVersion"),
+        architecture=info.get("Architecture"),
+        storage_driver=info.get("Driver"),
+        cgroup_driver=info.get("CgroupDriver"),
+        cgroup_version=info.get("CgroupVersion"),
+        docker_root_dir=info.get("DockerRootDir"),
+        name=info.get("Name"),
+        cpus=info.get("NCPU"),
+        memory=info.get("MemTotal"),
+        containers=dict(
+            total=info.get("Containers", 0),
+            running=info.get("ContainersRunning", 0),
+            paused=info.get("ContainersPaused", 0),
+            stopped=info.get("ContainersStopped", 0),
+        ),
+        images=info.get("Images", 0),
+        insecure_registries=insecure,
+        warnings=list(info.get("Warnings") or []),
+    )
+
+
+def _timestamp(seconds):
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def list_section(engine, section):
+    api = engine.api
+    with engine.call("list %s" % section.replace("_", " ")):
+        if section == "containers":
+            return [
+                dict(id=c["Id"], name=c["Names"][0].lstrip("/") if c.get("Names") else None, image=c.get("Image"),
+                     state=c.get("State"), status=c.get("Status"))
+                for c in api.containers(all=True)
+            ]
+        if section == "images":
+            return [
+                dict(id=i["Id"], tags=[t for t in i.get("RepoTags") or [] if t != "<none>:<none>"],
+                     size=i.get("Size"), created=_timestamp(i.get("Created", 0)))
+                for i in api.images()
+            ]
+        if section == "volumes":
+            return [
+                dict(name=v["Name"], driver=v.get("Driver"), mountpoint=v.get("Mountpoint"), labels=v.get("Labels") or {})
+                for v in api.volumes().get("Volumes") or []
+            ]
+        if section == "networks":
+            return [dict(id=n["Id"], name=n["Name"], driver=n.get("Driver"), scope=n.get("Scope")) for n in api.networks()]
+        usage = api.df()
+        return dict(
+            layers_size=usage.get("LayersSize", 0),
+            images=len(usage.get("Images") or []),
+            containers=len(usage.get("Containers") or []),
+            volumes=len(usage.get("Volumes") or []),
+        )
+
+
+def gather(module, engine):
+    result = dict(changed=False, engine=engine_facts(engine))
+    for section in SECTIONS:
+        if module.params[section]:
+            result[section] = list_section(engine, section)
+    return result
+
+
+def main():
+    module = engine_module(
+        dict((section, dict(type="bool", default=False)) for section in SECTIONS),
+        supports_check_mode=True,
+    )
+    run_module(module, gather)
+
+
+if __name__ == "__main__":
+    main()
