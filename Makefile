@@ -17,13 +17,13 @@ export ANSIBLE_NOCOLOR := true
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test venv collection testbed unit integration sanity lint changelog-lint bench clean
+.PHONY: demo test venv collection build testbed unit integration sanity lint changelog-lint bench clean
 
 demo: venv collection
 	tests/testbed/up.sh packages engine
 	$(BIN)/ansible-playbook -i localhost, -c local playbooks/demo.yml
 
-test: venv collection testbed unit integration sanity lint
+test: venv collection build testbed unit integration sanity lint
 
 venv: $(VENV)/.stamp
 
@@ -32,10 +32,17 @@ $(VENV)/.stamp: requirements/requirements.txt
 	$(BIN)/pip install -q -r requirements/requirements.txt
 	touch $@
 
-collection: venv
+# The collection is installed as a link to this checkout, so tests and playbooks always run the
+# code as it is now; `build` checks that the Galaxy artifact builds and installs.
+collection:
+	mkdir -p $(COLLECTIONS)/ansible_collections/kapal
+	ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/kapal/docker
+
+build: venv
 	rm -rf .build
 	$(BIN)/ansible-galaxy collection build --force --output-path .build >/dev/null
-	$(BIN)/ansible-galaxy collection install --force -p $(COLLECTIONS) .build/kapal-docker-*.tar.gz >/dev/null
+	$(BIN)/ansible-galaxy collection install --force -p .build/installed .build/kapal-docker-*.tar.gz >/dev/null
+	test -f .build/installed/ansible_collections/kapal/docker/plugins/modules/engine_info.py
 
 testbed:
 	tests/testbed/up.sh
@@ -55,7 +62,7 @@ sanity: venv
 	tar --exclude-vcs --exclude=./.venv --exclude=./.collections --exclude=./.build --exclude=./.sanity \
 	    --exclude=./tests/output --exclude=./.pytest_cache --exclude=./.hypothesis --exclude=__pycache__ \
 	    -cf - . | tar -C $(SANITY_ROOT) -xf -
-	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --local --python 3.11 --color no
+	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --local --python 3.11 --color no $(SANITY_ARGS)
 
 lint: venv collection changelog-lint
 	$(BIN)/ansible-lint --profile production
