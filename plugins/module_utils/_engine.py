@@ -30,6 +30,7 @@ try:
     import docker.errors
     import docker.tls
     import requests.exceptions
+    import requests.utils
 
     DOCKER_IMPORT_ERROR = None
 except ImportError:
@@ -38,6 +39,7 @@ except ImportError:
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 DEFAULT_TIMEOUT = 60
+MINIMUM_API_VERSION = "1.41"
 _HOST_SCHEMES = ("unix://", "tcp://", "http://", "https://")
 _API_VERSION = re.compile(r"^1\.\d+$")
 
@@ -166,12 +168,7 @@ class Engine:
     def api(self):
         if self._api is None:
             with self.call("connect"):
-                self._api = docker.APIClient(
-                    base_url=self.config.docker_host,
-                    version=self.config.api_version,
-                    timeout=self.config.timeout,
-                    tls=self.config.tls_config(),
-                )
+                self._api = _client(self.config)
         return self._api
 
     @contextlib.contextmanager
@@ -199,6 +196,11 @@ class Engine:
         except (requests.exceptions.ConnectionError, OSError) as exc:
             raise EngineUnreachable("cannot reach Docker Engine at %s: %s" % (self.host, transport_reason(exc))) from None
         except docker.errors.DockerException as exc:
+            if not self.config.tls and _http_status(exc) == 400:
+                raise EngineUnreachable(
+                    "cannot reach Docker Engine at %s: it refused plain HTTP (HTTP 400), it probably expects TLS: set tls or validate_certs"
+                    % self.host
+                ) from None
             if _wraps_transport_error(exc):
                 raise EngineUnreachable("cannot reach Docker Engine at %s: %s" % (self.host, transport_reason(exc))) from None
             raise KapalError("%s on Docker Engine at %s: %s" % (action, self.host, one_line(exc))) from None
@@ -209,6 +211,32 @@ class Engine:
             self._api = None
 
 
+def _client(config):
+    """The SDK client for ``config``. The API version is asked of the engine only for ``auto``."""
+    tls = config.tls_config()
+    auto = config.api_version == "auto"
+    # With "auto" the SDK would ask the engine inside its constructor, before the fix below.
+    api = docker.APIClient(base_url=config.docker_host, version=MINIMUM_API_VERSION if auto else config.api_version,
+                           timeout=config.timeout, tls=tls)
+    if tls:
+        # requests lets REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE override a session's own verify setting,
+        # so ca_path (or validate_certs=false) would be silently ignored on hosts that set them.
+        # Stop reading the environment, but keep its proxy settings for this address.
+        api.trust_env = False
+        api.proxies = requests.utils.get_environ_proxies(api.base_url)
+    if auto:
+        api._version = api._retrieve_server_version()  # pylint: disable=protected-access
+    return api
+
+
+def _http_status(exc):
+    response = getattr(exc.__cause__, "response", None)
+    return getattr(response, "status_code", None)
+
+
 def _wraps_transport_error(exc):
-    transport = (requests.exceptions.ConnectionError, OSError)
-    return isinstance(exc.__cause__, transport) or isinstance(exc.__context__, transport)
+    """True when an SDK error wraps a failure to connect (not an HTTP answer, which is also an OSError)."""
+    for inner in (exc.__cause__, exc.__context__):
+        if isinstance(inner, (requests.exceptions.ConnectionError, OSError)) and not isinstance(inner, requests.exceptions.HTTPError):
+            return True
+    return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import os
+import ssl
 
 # Lower-case reasons for the transport errors people actually meet.
 _ERRNO_REASONS = {
@@ -65,14 +66,21 @@ def _chain(exc):
 
 def transport_reason(exc) -> str:
     """The shortest true reason for a failed connection: 'connection refused', 'permission denied'..."""
-    for cur in _chain(exc):
+    chain = list(_chain(exc))
+    # ssl.SSLError is an OSError whose errno is an SSL code, not an errno: look for it first.
+    for cur in chain:
+        if isinstance(cur, ssl.SSLError):
+            detail = one_line(getattr(cur, "verify_message", None) or cur.reason or cur)
+            if "BAD_CERTIFICATE" in detail or "CERTIFICATE_REQUIRED" in detail:
+                return "TLS handshake failed: the engine refused the client certificate (%s; check client_cert and client_key)" % detail
+            if isinstance(cur, ssl.SSLCertVerificationError):
+                return "TLS handshake failed: %s (check ca_path)" % detail
+            return "TLS handshake failed: %s" % detail
+    for cur in chain:
         if isinstance(cur, OSError) and cur.errno in _ERRNO_REASONS:
             return _ERRNO_REASONS[cur.errno]
-    for cur in _chain(exc):
-        name = type(cur).__name__
-        if "SSLError" in name or "SSLCertVerification" in name:
-            return "TLS handshake failed: %s" % one_line(_innermost_text(cur))
-        if "Timeout" in name:
+    for cur in chain:
+        if "Timeout" in type(cur).__name__:
             return "timed out"
         if isinstance(cur, OSError) and cur.strerror:
             return cur.strerror.lower()

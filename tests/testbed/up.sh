@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test bed: the real parts kapal.docker's tests and demo run against, on a Debian host.
 #
-#   tests/testbed/up.sh [STEP ...]     steps: packages engine certs registries images push (default: all)
+#   tests/testbed/up.sh [STEP ...]     steps: packages engine certs registries images push tls_engine (default: all)
 #
 # Idempotent and quick when everything is already up. Needs root (apt, dockerd).
 # State lives outside the checkout so a fresh clone on the same machine reuses it:
@@ -81,6 +81,54 @@ step_certs() {
   if [ ! -s "$STATE/auth/htpasswd" ] || ! htpasswd -vbB "$STATE/auth/htpasswd" "$REG_USER" "$(cat "$STATE/auth/password")" >/dev/null 2>&1; then
     htpasswd -cbB "$STATE/auth/htpasswd" "$REG_USER" "$(cat "$STATE/auth/password")" 2>/dev/null
   fi
+}
+
+# A second engine, for remote-engine tests: TCP with --tlsverify on 127.0.0.1:2376, its own data
+# root, exec root, pid file, socket and containerd namespace; no bridge (containers use host/none).
+TLS_ENGINE=127.0.0.1:2376
+
+client_cert() { # name ca-dir out-dir
+  local name=$1 ca=$2 out=$3
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$name" -keyout "$out/$name.key" -out "$out/$name.csr" 2>/dev/null
+  printf 'extendedKeyUsage=clientAuth\n' >"$out/$name.ext"
+  openssl x509 -req -in "$out/$name.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$out/$name.ext" -out "$out/$name.crt" 2>/dev/null
+}
+
+step_tls_engine() {
+  local d="$STATE/tls"
+  if [ ! -s "$d/client.crt" ]; then
+    log "generating engine client certificates"
+    client_cert client "$d" "$d"
+  fi
+  # A CA the engine does not trust, with a client certificate of its own: for the wrong-CA tests.
+  if [ ! -s "$d/other/client.crt" ]; then
+    mkdir -p "$d/other"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=kapal other CA" \
+      -keyout "$d/other/ca.key" -out "$d/other/ca.crt" 2>/dev/null
+    client_cert client "$d/other" "$d/other"
+  fi
+  if curl -s -o /dev/null --cacert "$d/ca.crt" --cert "$d/client.crt" --key "$d/client.key" "https://$TLS_ENGINE/_ping"; then
+    return 0
+  fi
+  log "starting the TLS engine on $TLS_ENGINE"
+  local root="$STATE/docker-tls"
+  mkdir -p "$root/data" "$root/exec"
+  if [ -f "$root/pid" ] && ! kill -0 "$(cat "$root/pid")" 2>/dev/null; then rm -f "$root/pid"; fi
+  setsid nohup /usr/sbin/dockerd --data-root "$root/data" --exec-root "$root/exec" --pidfile "$root/pid" \
+    --host "unix://$root/docker.sock" --host "tcp://$TLS_ENGINE" \
+    --tlsverify --tlscacert "$d/ca.crt" --tlscert "$d/server.crt" --tlskey "$d/server.key" \
+    --bridge none --iptables=false --ip-masq=false \
+    --containerd-namespace kapal-tls --containerd-plugins-namespace kapal-tls-plugins \
+    >>"$root/log" 2>&1 </dev/null &
+  for _ in $(seq 1 60); do
+    if curl -s -o /dev/null --cacert "$d/ca.crt" --cert "$d/client.crt" --key "$d/client.key" "https://$TLS_ENGINE/_ping"; then
+      return 0
+    fi
+    sleep 1
+  done
+  tail -n 20 "$root/log" >&2 || true
+  die "the TLS engine did not answer on $TLS_ENGINE (log: $root/log)"
 }
 
 registry_config() { # name addr extra-yaml
@@ -227,7 +275,16 @@ write_facts() {
   "registry_password_file": "$STATE/auth/password",
   "ca_cert": "$STATE/tls/ca.crt",
   "busybox_image": "$BUSYBOX",
-  "python_image": "$PYTHON"
+  "python_image": "$PYTHON",
+  "tls_engine": {
+    "docker_host": "tcp://$TLS_ENGINE",
+    "ca_path": "$STATE/tls/ca.crt",
+    "client_cert": "$STATE/tls/client.crt",
+    "client_key": "$STATE/tls/client.key",
+    "other_ca_path": "$STATE/tls/other/ca.crt",
+    "other_client_cert": "$STATE/tls/other/client.crt",
+    "other_client_key": "$STATE/tls/other/client.key"
+  }
 }
 EOF
 }
@@ -235,12 +292,12 @@ EOF
 [ "$(id -u)" = 0 ] || die "the test bed needs root (apt-get, dockerd)"
 mkdir -p "$STATE"
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(packages engine certs registries images push)
+[ ${#steps[@]} -gt 0 ] || steps=(packages engine certs registries images push tls_engine)
 for s in "${steps[@]}"; do
   case "$s" in
-    packages | engine | certs | registries | images | push) "step_$s" ;;
+    packages | engine | certs | registries | images | push | tls_engine) "step_$s" ;;
     *) die "unknown step: $s" ;;
   esac
 done
 write_facts
-log "up: engine, registries $PLAIN and $SECURE, images $BUSYBOX and $PYTHON"
+log "up: engine, registries $PLAIN and $SECURE, images $BUSYBOX and $PYTHON, TLS engine $TLS_ENGINE"
