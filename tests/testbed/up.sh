@@ -23,7 +23,7 @@ log() { printf '[testbed] %s\n' "$*" >&2; }
 die() { printf '[testbed] ERROR: %s\n' "$*" >&2; exit 1; }
 
 step_packages() {
-  local want=(docker.io docker-registry busybox-static debootstrap apache2-utils openssl curl iptables ca-certificates shellcheck)
+  local want=(docker.io docker-registry busybox-static debootstrap apache2-utils openssl curl iptables ca-certificates shellcheck iproute2)
   local missing=()
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -39,7 +39,17 @@ step_packages() {
 engine_up() { timeout 10 docker version >/dev/null 2>&1; }
 
 step_engine() {
-  if engine_up; then return 0; fi
+  if engine_up; then
+    # docker0 can vanish under a running engine (another dockerd started with --bridge none
+    # deletes it): put it back, or no container on the default network starts.
+    if ! ip link show docker0 >/dev/null 2>&1; then
+      log "docker0 is gone: recreating it"
+      ip link add docker0 type bridge
+      ip addr add 172.17.0.1/16 dev docker0
+      ip link set docker0 up
+    fi
+    return 0
+  fi
   log "starting dockerd"
   mkdir -p /var/log
   # A pid file left by a dockerd that is gone would stop a new one from starting.
@@ -84,8 +94,11 @@ step_certs() {
 }
 
 # A second engine, for remote-engine tests: TCP with --tlsverify on 127.0.0.1:2376, its own data
-# root, exec root, pid file, socket and containerd namespace; no bridge (containers use host/none).
+# root, exec root, pid file, socket, containerd namespace and bridge. (Not --bridge none: a dockerd
+# started that way deletes docker0, the main engine's bridge.)
 TLS_ENGINE=127.0.0.1:2376
+TLS_BRIDGE=kapal-tls0
+TLS_BRIDGE_ADDR=172.31.254.1/24
 
 client_cert() { # name ca-dir out-dir
   local name=$1 ca=$2 out=$3
@@ -114,11 +127,16 @@ step_tls_engine() {
   log "starting the TLS engine on $TLS_ENGINE"
   local root="$STATE/docker-tls"
   mkdir -p "$root/data" "$root/exec"
+  if ! ip link show "$TLS_BRIDGE" >/dev/null 2>&1; then
+    ip link add "$TLS_BRIDGE" type bridge
+    ip addr add "$TLS_BRIDGE_ADDR" dev "$TLS_BRIDGE"
+    ip link set "$TLS_BRIDGE" up
+  fi
   if [ -f "$root/pid" ] && ! kill -0 "$(cat "$root/pid")" 2>/dev/null; then rm -f "$root/pid"; fi
   setsid nohup /usr/sbin/dockerd --data-root "$root/data" --exec-root "$root/exec" --pidfile "$root/pid" \
     --host "unix://$root/docker.sock" --host "tcp://$TLS_ENGINE" \
     --tlsverify --tlscacert "$d/ca.crt" --tlscert "$d/server.crt" --tlskey "$d/server.key" \
-    --bridge none --iptables=false --ip-masq=false \
+    --bridge "$TLS_BRIDGE" --iptables=false --ip-masq=false \
     --containerd-namespace kapal-tls --containerd-plugins-namespace kapal-tls-plugins \
     >>"$root/log" 2>&1 </dev/null &
   for _ in $(seq 1 60); do

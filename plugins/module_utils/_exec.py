@@ -1,0 +1,188 @@
+# Copyright (c) kapal.docker contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Commands in running containers (``docker exec``): guards, the run itself, and its result.
+
+Without a TTY the engine multiplexes stdout and stderr on one stream of frames (an 8-byte
+header: stream number, three zero bytes, big-endian payload size; then the payload); with a
+TTY the stream is the terminal's raw output.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import shlex
+import socket
+import struct
+import time
+from dataclasses import dataclass, field
+
+from ansible.module_utils.common.text.converters import to_bytes, to_text
+
+from ansible_collections.kapal.docker.plugins.module_utils._container_facts import inspect_container
+from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, one_line
+
+STDOUT, STDERR = 1, 2
+_HEADER = struct.Struct(">BxxxL")
+_TAIL_LINES = 3
+_TAIL_CHARS = 300
+_CHUNK = 65536
+
+
+@dataclass
+class ExecRequest:
+    """What to run, and how: the options of kapal.docker.container_exec."""
+
+    argv: list
+    chdir: str | None = None
+    env: dict = field(default_factory=dict)
+    user: str | None = None
+    stdin: str | None = None
+    tty: bool = False
+    detach: bool = False
+    strip_empty_ends: bool = True
+
+
+def command_argv(argv=None, command=None):
+    """The argument vector from ``argv`` or from ``command`` split like a shell would (no expansion)."""
+    if command is not None:
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise KapalError("command: cannot split %r: %s" % (command, exc)) from None
+        if not argv:
+            raise KapalError("command: nothing to run in %r" % command)
+        return argv
+    if not argv:
+        raise KapalError("argv: expected a non-empty list, got %r" % (argv,))
+    return [str(arg) for arg in argv]
+
+
+def running_container(engine, name):
+    """The inspect answer of the container ``name``, which must exist and be running."""
+    inspect = inspect_container(engine, name)
+    if inspect is None:
+        raise KapalError("container: no such container %r" % name)
+    state = inspect.get("State") or {}
+    if state.get("Paused"):
+        raise KapalError("container: %r is paused, so nothing can run in it" % name)
+    if not state.get("Running"):
+        raise KapalError("container: %r is not running (it is %s)" % (name, state.get("Status", "stopped")))
+    return inspect
+
+
+def path_exists(engine, container_id, path):
+    """Whether ``path`` exists inside the container: a stat through HEAD /containers/{id}/archive."""
+    action = "stat %s in container %s" % (path, container_id[:12])
+    with engine.call(action):
+        url = engine.api._url("/containers/{0}/archive", container_id)
+        response = engine.api.head(url, params={"path": path}, timeout=engine.config.timeout)
+        response.close()
+    if response.status_code == 404:
+        return False
+    if response.status_code != 200:
+        raise KapalError("%s failed on Docker Engine at %s: HTTP %s" % (action, engine.host, response.status_code))
+    return True
+
+
+def container_path(path, chdir, inspect):
+    """``path`` made absolute against ``chdir``, else the container's working directory."""
+    base = chdir or (inspect.get("Config") or {}).get("WorkingDir") or "/"
+    return posixpath.normpath(posixpath.join(base, path))
+
+
+def skip_reason(engine, inspect, creates=None, removes=None, chdir=None):
+    """Why the command must not run (the guards of ansible.builtin.command), or None to run it."""
+    if creates:
+        path = container_path(creates, chdir, inspect)
+        if path_exists(engine, inspect["Id"], path):
+            return "skipped, since %s exists" % path
+    if removes:
+        path = container_path(removes, chdir, inspect)
+        if not path_exists(engine, inspect["Id"], path):
+            return "skipped, since %s does not exist" % path
+    return None
+
+
+def run_exec(engine, container_id, request):
+    """Run ``request`` in the container; the result fields of kapal.docker.container_exec."""
+    action = "exec %s in container %s" % (shlex.join(request.argv), container_id[:12])
+    if request.stdin is not None and engine.config.tls:
+        raise KapalError("stdin: feeding stdin needs a half-closed connection, which TLS to %s cannot do" % engine.host)
+    with engine.call(action):
+        exec_id = engine.api.exec_create(
+            container_id, request.argv, stdout=True, stderr=True, stdin=request.stdin is not None,
+            tty=request.tty, user=request.user or "", environment=_environment(request.env), workdir=request.chdir,
+        )["Id"]
+        if request.detach:
+            engine.api.exec_start(exec_id, detach=True, tty=request.tty)
+            return dict(exec_id=exec_id)
+        # Read through http.client's buffer: the SDK's exec_start(socket=True) hands back the raw
+        # socket, and loses output that arrived with the response headers.
+        response = engine.api._post_json(
+            engine.api._url("/exec/{0}/start", exec_id),
+            headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+            data={"Tty": request.tty, "Detach": False},
+            stream=True,
+        )
+        engine.api._raise_for_status(response)
+        try:
+            output = _converse(response.raw._fp.fp, request.stdin, request.tty)
+        finally:
+            response.close()
+        rc = _exit_code(engine, exec_id)
+    result = dict(rc=rc)
+    for stream, name in ((STDOUT, "stdout"), (STDERR, "stderr")):
+        text = to_text(bytes(output[stream]), errors="surrogate_or_replace")
+        if request.strip_empty_ends:
+            text = text.rstrip("\r\n")
+        result[name] = text
+        result[name + "_lines"] = text.splitlines()
+    return result
+
+
+def _environment(env):
+    """``env`` as the engine wants it: KEY=value strings (None for nothing to add)."""
+    if not env:
+        return None
+    return ["%s=%s" % (key, "" if value is None else value) for key, value in sorted(env.items())]
+
+
+def _converse(reader, stdin, tty):
+    """Feed ``stdin`` to the process, then read its output to the end: {STDOUT: bytes, STDERR: bytes}."""
+    sock = getattr(reader.raw, "_sock", reader.raw)
+    sock.settimeout(None)  # a command may run as long as it needs, like docker exec
+    if stdin is not None:
+        sock.sendall(to_bytes(stdin))
+        sock.shutdown(socket.SHUT_WR)
+    output = {STDOUT: bytearray(), STDERR: bytearray()}
+    if tty:
+        for chunk in iter(lambda: reader.read1(_CHUNK), b""):
+            output[STDOUT].extend(chunk)
+        return output
+    while True:
+        header = reader.read(_HEADER.size)
+        if len(header) < _HEADER.size:
+            return output
+        stream, size = _HEADER.unpack(header)
+        output[STDERR if stream == STDERR else STDOUT].extend(reader.read(size))
+
+
+def _exit_code(engine, exec_id):
+    """The exit code, once the engine has recorded it (a moment after the output ends)."""
+    deadline = time.monotonic() + engine.config.timeout
+    while True:
+        state = engine.api.exec_inspect(exec_id)
+        if not state.get("Running"):
+            return state.get("ExitCode")
+        if time.monotonic() > deadline:
+            raise KapalError("exec %s: the command's output ended but it is still running" % exec_id[:12])
+        time.sleep(0.05)
+
+
+def failure_message(container, argv, result):
+    """One line for a command that exited non-zero: the rc and the last lines of what it said."""
+    lines = [line for line in (result.get("stderr_lines") or result.get("stdout_lines") or []) if line.strip()]
+    tail = one_line(" / ".join(lines[-_TAIL_LINES:]))
+    if len(tail) > _TAIL_CHARS:
+        tail = "..." + tail[-_TAIL_CHARS:]
+    return "%s exited with rc %s in container %s: %s" % (shlex.join(argv), result.get("rc"), container, tail or "(no output)")
