@@ -2,30 +2,23 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Commands in running containers (``docker exec``): guards, the run itself, and its result.
 
-Without a TTY the engine multiplexes stdout and stderr on one stream of frames (an 8-byte
-header: stream number, three zero bytes, big-endian payload size; then the payload); with a
-TTY the stream is the terminal's raw output.
+The exec stream itself is read by _exec_session.ExecSession, shared with the connection plugin.
 """
 
 from __future__ import annotations
 
 import posixpath
 import shlex
-import socket
-import struct
-import time
 from dataclasses import dataclass, field
 
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.kapal.docker.plugins.module_utils._container_facts import inspect_container
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, one_line
+from ansible_collections.kapal.docker.plugins.module_utils._exec_session import ExecSession
 
-STDOUT, STDERR = 1, 2
-_HEADER = struct.Struct(">BxxxL")
 _TAIL_LINES = 3
 _TAIL_CHARS = 300
-_CHUNK = 65536
 
 
 @dataclass
@@ -108,31 +101,25 @@ def run_exec(engine, container_id, request):
     action = "exec %s in container %s" % (shlex.join(request.argv), container_id[:12])
     if request.stdin is not None and engine.config.tls:
         raise KapalError("stdin: feeding stdin needs a half-closed connection, which TLS to %s cannot do" % engine.host)
-    with engine.call(action):
-        exec_id = engine.api.exec_create(
-            container_id, request.argv, stdout=True, stderr=True, stdin=request.stdin is not None,
-            tty=request.tty, user=request.user or "", environment=_environment(request.env), workdir=request.chdir,
-        )["Id"]
-        if request.detach:
+    if request.detach:
+        with engine.call(action):
+            exec_id = engine.api.exec_create(
+                container_id, request.argv, tty=request.tty, user=request.user or "",
+                environment=_environment(request.env), workdir=request.chdir,
+            )["Id"]
             engine.api.exec_start(exec_id, detach=True, tty=request.tty)
-            return dict(exec_id=exec_id)
-        # Read through http.client's buffer: the SDK's exec_start(socket=True) hands back the raw
-        # socket, and loses output that arrived with the response headers.
-        response = engine.api._post_json(
-            engine.api._url("/exec/{0}/start", exec_id),
-            headers={"Connection": "Upgrade", "Upgrade": "tcp"},
-            data={"Tty": request.tty, "Detach": False},
-            stream=True,
-        )
-        engine.api._raise_for_status(response)
-        try:
-            output = _converse(response.raw._fp.fp, request.stdin, request.tty)
-        finally:
-            response.close()
-        rc = _exit_code(engine, exec_id)
+        return dict(exec_id=exec_id)
+    stdout, stderr = bytearray(), bytearray()
+    with ExecSession(engine, container_id, request.argv, user=request.user or "", workdir=request.chdir,
+                     environment=_environment(request.env), stdin=request.stdin is not None, tty=request.tty) as session:
+        if request.stdin is not None:
+            session.write(to_bytes(request.stdin))
+            session.close_stdin()
+        session.read_all(stdout, stderr)  # a command may run as long as it needs, like docker exec
+        rc = session.exit_code()
     result = dict(rc=rc)
-    for stream, name in ((STDOUT, "stdout"), (STDERR, "stderr")):
-        text = to_text(bytes(output[stream]), errors="surrogate_or_replace")
+    for output, name in ((stdout, "stdout"), (stderr, "stderr")):
+        text = to_text(bytes(output), errors="surrogate_or_replace")
         if request.strip_empty_ends:
             text = text.rstrip("\r\n")
         result[name] = text
@@ -145,38 +132,6 @@ def _environment(env):
     if not env:
         return None
     return ["%s=%s" % (key, "" if value is None else value) for key, value in sorted(env.items())]
-
-
-def _converse(reader, stdin, tty):
-    """Feed ``stdin`` to the process, then read its output to the end: {STDOUT: bytes, STDERR: bytes}."""
-    sock = getattr(reader.raw, "_sock", reader.raw)
-    sock.settimeout(None)  # a command may run as long as it needs, like docker exec
-    if stdin is not None:
-        sock.sendall(to_bytes(stdin))
-        sock.shutdown(socket.SHUT_WR)
-    output = {STDOUT: bytearray(), STDERR: bytearray()}
-    if tty:
-        for chunk in iter(lambda: reader.read1(_CHUNK), b""):
-            output[STDOUT].extend(chunk)
-        return output
-    while True:
-        header = reader.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            return output
-        stream, size = _HEADER.unpack(header)
-        output[STDERR if stream == STDERR else STDOUT].extend(reader.read(size))
-
-
-def _exit_code(engine, exec_id):
-    """The exit code, once the engine has recorded it (a moment after the output ends)."""
-    deadline = time.monotonic() + engine.config.timeout
-    while True:
-        state = engine.api.exec_inspect(exec_id)
-        if not state.get("Running"):
-            return state.get("ExitCode")
-        if time.monotonic() > deadline:
-            raise KapalError("exec %s: the command's output ended but it is still running" % exec_id[:12])
-        time.sleep(0.05)
 
 
 def failure_message(container, argv, result):

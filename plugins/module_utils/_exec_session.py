@@ -4,6 +4,7 @@
 
 The engine multiplexes the process's stdout and stderr on one stream (no TTY): each frame is
 an 8-byte header (stream number, three zero bytes, big-endian payload size) and its payload.
+With a TTY the stream is the terminal's raw output, all of it read as stdout.
 Writing stdin and then closing it (a half-close of the socket) is what ``python -`` needs for
 pipelined modules. A TLS connection cannot be half-closed: callers must not close stdin there.
 """
@@ -23,20 +24,22 @@ if t.TYPE_CHECKING:
 STDOUT = 1
 STDERR = 2
 _HEADER = struct.Struct(">BxxxL")
+_CHUNK = 65536
 
 
 class ExecSession:
     """One process started with ``exec``; read its frames, feed its stdin, read its exit code."""
 
     def __init__(self, engine: Engine, container: str, argv: list[str], user: str = "", workdir: str | None = None,
-                 environment: list[str] | None = None, stdin: bool = False) -> None:
+                 environment: list[str] | None = None, stdin: bool = False, tty: bool = False) -> None:
         self._engine = engine
         self._container = container
         self._stdin = stdin
+        self._tty = tty
         what = "exec in container %s" % container
         with engine.call(what):
             created = engine.api.exec_create(
-                container, argv, stdin=stdin, user=user or "", workdir=workdir, environment=environment,
+                container, argv, stdin=stdin, tty=tty, user=user or "", workdir=workdir, environment=environment,
             )
             self.exec_id = created["Id"]
             # The SDK's exec_start(socket=True) hands back the raw socket and loses whatever
@@ -44,7 +47,7 @@ class ExecSession:
             self._response = engine.api._post_json(
                 engine.api._url("/exec/{0}/start", self.exec_id),
                 headers={"Connection": "Upgrade", "Upgrade": "tcp"},
-                data={"Tty": False, "Detach": False},
+                data={"Tty": tty, "Detach": False},
                 stream=True,
             )
             engine.api._raise_for_status(self._response)
@@ -73,6 +76,9 @@ class ExecSession:
         Raises TimeoutError when no output came within the timeout set with set_timeout().
         """
         try:
+            if self._tty:
+                chunk = self._reader.read1(_CHUNK)
+                return (STDOUT, chunk) if chunk else None
             header = self._reader.read(_HEADER.size)
             if len(header) < _HEADER.size:
                 return None
@@ -99,8 +105,10 @@ class ExecSession:
         with self._engine.call("inspect exec in container %s" % self._container):
             while True:
                 state = self._engine.api.exec_inspect(self.exec_id)
-                if not state.get("Running") or time.monotonic() > deadline:
+                if not state.get("Running"):
                     return state.get("ExitCode")
+                if time.monotonic() > deadline:
+                    raise KapalError("exec in container %s: the output ended but the process is still running" % self._container)
                 time.sleep(0.05)
 
     def close(self) -> None:
