@@ -17,13 +17,13 @@ export ANSIBLE_NOCOLOR := true
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test venv collection build testbed unit integration sanity lint changelog-lint bench clean
+.PHONY: demo test molecule venv collection build testbed unit integration sanity lint changelog-lint bench clean
 
 demo: venv collection
 	tests/testbed/up.sh packages engine
 	$(BIN)/ansible-playbook -i localhost, -c local playbooks/demo.yml
 
-test: venv collection build testbed unit integration sanity lint
+test: venv collection build testbed unit integration sanity lint molecule
 
 venv: $(VENV)/.stamp
 
@@ -69,6 +69,13 @@ lint: venv collection changelog-lint
 
 changelog-lint: venv
 	$(BIN)/antsibull-changelog lint
+
+# Molecule runs from each role's directory (from the collection root it only looks in
+# extensions/molecule); the scenarios find .venv and .collections relative to the role.
+ROLES_WITH_MOLECULE := $(patsubst %/molecule,%,$(wildcard roles/*/molecule))
+
+molecule: venv collection testbed
+	for role in $(ROLES_WITH_MOLECULE); do (cd $$role && $(BIN)/molecule test --all) || exit 1; done
 
 bench: venv collection testbed
 	$(BIN)/python bench/run.py

@@ -100,6 +100,7 @@ EXAMPLES = r"""
   tasks:
     - name: Only raw works there
       ansible.builtin.raw: cat /etc/os-release
+      changed_when: false
 """
 
 import os

@@ -79,24 +79,23 @@ keyed_groups:
     prefix: role
 compose:
   ansible_user: docker_config.User | default('root', true)
-
 # fleet.docker.yml: two engines over TLS, all containers named web-*, stopped ones included
-plugin: kapal.docker.containers
-engines:
-  - docker_host: tcp://docker1.example.com:2376
-    validate_certs: true
-    ca_path: /etc/docker/tls/ca.pem
-  - docker_host: tcp://docker2.example.com:2376
-    validate_certs: true
-    ca_path: /etc/docker/tls/ca.pem
-status: [running, exited]
-name_pattern: web-*
-keyed_groups:
-  - key: ansible_docker_docker_host
-    prefix: engine
-cache: true
-cache_plugin: ansible.builtin.jsonfile
-cache_connection: /tmp/kapal-docker-inventory
+# plugin: kapal.docker.containers
+# engines:
+#   - docker_host: tcp://docker1.example.com:2376
+#     validate_certs: true
+#     ca_path: /etc/docker/tls/ca.pem
+#   - docker_host: tcp://docker2.example.com:2376
+#     validate_certs: true
+#     ca_path: /etc/docker/tls/ca.pem
+# status: [running, exited]
+# name_pattern: web-*
+# keyed_groups:
+#   - key: ansible_docker_docker_host
+#     prefix: engine
+# cache: true
+# cache_plugin: ansible.builtin.jsonfile
+# cache_connection: /tmp/kapal-docker-inventory
 """
 
 import fnmatch
