@@ -12,6 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._parse import text_map
 
 try:
     from docker.types import IPAMConfig, IPAMPool
@@ -107,22 +108,13 @@ def ipam_pools(entries):
     return sorted(pools, key=lambda p: p["subnet"])
 
 
-def _text_values(option, mapping):
-    if mapping is None:
-        return None
-    for key, value in mapping.items():
-        if value is None or isinstance(value, (dict, list)):
-            raise KapalError("%s: %s must be a string, got %r" % (option, key, value))
-    return dict((str(key), str(value)) for key, value in mapping.items())
-
-
 def network_spec(params):
     """A NetworkSpec from the module's options, validated."""
     return NetworkSpec(
         name=params["name"],
         driver=params["driver"],
-        driver_options=_text_values("driver_options", params["driver_options"]),
-        labels=_text_values("labels", params["labels"]),
+        driver_options=text_map("driver_options", params["driver_options"]),
+        labels=text_map("labels", params["labels"]),
         ipam_config=ipam_pools(params["ipam_config"]),
         internal=params["internal"],
         attachable=params["attachable"],

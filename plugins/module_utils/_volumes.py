@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._parse import text_map
 
 RECREATE_POLICIES = ("never", "options-changed", "always")
 
@@ -51,22 +52,13 @@ def volume_facts(inspect):
                 labels=dict(inspect.get("Labels") or {}))
 
 
-def _text_values(option, mapping):
-    if mapping is None:
-        return None
-    for key, value in mapping.items():
-        if value is None or isinstance(value, (dict, list)):
-            raise KapalError("%s: %s must be a string, got %r" % (option, key, value))
-    return dict((str(key), str(value)) for key, value in mapping.items())
-
-
 def volume_spec(params):
     """A VolumeSpec from the module's options; values of driver_options and labels become strings."""
     return VolumeSpec(
         name=params["name"],
         driver=params["driver"],
-        driver_options=_text_values("driver_options", params["driver_options"]),
-        labels=_text_values("labels", params["labels"]),
+        driver_options=text_map("driver_options", params["driver_options"]),
+        labels=text_map("labels", params["labels"]),
         recreate=params["recreate"],
     )
 

@@ -1,0 +1,291 @@
+# Copyright (c) kapal.docker contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Parsers and formatters for container option values: ports, volumes, sizes, CPUs, durations.
+
+Every parser takes the option name for its message and raises KapalError naming the option and
+the value it refused. Every parsed value is in the normalized form the option table compares.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
+
+_PORT_NUMBERS = re.compile(r"^\d+(?:-\d+)?$")
+_PROTOCOLS = ("tcp", "udp", "sctp")
+_SIZE = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[bkmgt]?)b?$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)")
+_DURATION_UNITS = {"h": 3600 * 10 ** 9, "m": 60 * 10 ** 9, "s": 10 ** 9, "ms": 10 ** 6, "us": 10 ** 3, "ns": 1}
+_VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+_VOLUME_MODES = ("ro", "rw")
+
+
+@dataclass(frozen=True, order=True)
+class Port:
+    """One published port: container port/protocol, bound to host ip:port ('' = any / random)."""
+
+    container_port: int
+    protocol: str = "tcp"
+    host_ip: str = ""
+    host_port: str = ""
+
+    @property
+    def key(self):
+        return "%d/%s" % (self.container_port, self.protocol)
+
+    def __str__(self):
+        if self.host_ip:
+            return "%s:%s:%s" % (self.host_ip, self.host_port, self.key)
+        if self.host_port:
+            return "%s:%s" % (self.host_port, self.key)
+        return self.key
+
+
+def _port_range(text, option, value):
+    first, _sep, last = text.partition("-")
+    low, high = int(first), int(last or first)
+    if not 0 < low <= high <= 65535:
+        raise KapalError("%s: port out of range 1-65535 in %r" % (option, value))
+    return list(range(low, high + 1))
+
+
+def parse_port(value, option="published_ports"):
+    """'[ip:][host_port[-end]:]container_port[-end][/proto]' -> a list of Port (ranges expanded)."""
+    text = str(value).strip()
+    bad = KapalError(
+        "%s: invalid port %r (expected [ip:][host_port:]container_port[/tcp|udp], e.g. 8080:80 or 127.0.0.1:53:53/udp)"
+        % (option, value)
+    )
+    rest, _sep, proto = text.partition("/")
+    proto = proto or "tcp"
+    ip = ""
+    if rest.startswith("["):
+        ip, sep, rest = rest[1:].partition("]:")
+        if not sep:
+            raise bad
+        rest = ":" + rest if rest.count(":") == 0 else rest
+    parts = rest.split(":")
+    if len(parts) == 3 and not ip:
+        ip = parts.pop(0)
+        if not ip:
+            raise bad
+    elif len(parts) == 3 or len(parts) > 3:
+        raise bad
+    host, container = (parts if len(parts) == 2 else ("", parts[0]))
+    if proto not in _PROTOCOLS or not _PORT_NUMBERS.match(container) or (host and not _PORT_NUMBERS.match(host)):
+        raise bad
+    if ip and not re.match(r"^[0-9a-fA-F:.]+$", ip):
+        raise bad
+    container_ports = _port_range(container, option, value)
+    if not host:
+        return [Port(p, proto, ip, "") for p in container_ports]
+    host_ports = _port_range(host, option, value)
+    if len(host_ports) != len(container_ports):
+        if len(container_ports) == 1:
+            # A host range for one container port: the engine picks a free one from the range.
+            return [Port(container_ports[0], proto, ip, host)]
+        raise KapalError("%s: host and container port ranges differ in length in %r" % (option, value))
+    return [Port(c, proto, ip, str(h)) for c, h in zip(container_ports, host_ports)]
+
+
+def parse_ports(values, option="published_ports"):
+    """A list of port specs -> the sorted, de-duplicated list of Port."""
+    ports = set()
+    for value in values:
+        ports.update(parse_port(value, option))
+    return sorted(ports)
+
+
+def ports_from_bindings(bindings):
+    """HostConfig.PortBindings from inspect -> the sorted list of Port."""
+    ports = set()
+    for key, binds in (bindings or {}).items():
+        number, _sep, proto = key.partition("/")
+        for bind in binds or [{}]:
+            ports.add(Port(int(number), proto or "tcp", bind.get("HostIp") or "", bind.get("HostPort") or ""))
+    return sorted(ports)
+
+
+def ports_to_bindings(ports):
+    """A list of Port -> (ExposedPorts, PortBindings) for the create call."""
+    bindings = {}
+    for port in ports:
+        bindings.setdefault(port.key, []).append(dict(HostIp=port.host_ip, HostPort=port.host_port))
+    return dict((key, {}) for key in bindings), bindings
+
+
+@dataclass(frozen=True, order=True)
+class Volume:
+    """A volume: bind (source is an absolute host path), named (source is a name) or anonymous (no source)."""
+
+    target: str
+    source: str = ""
+    mode: str = "rw"
+
+    @property
+    def anonymous(self):
+        return not self.source
+
+    def bind(self):
+        """The HostConfig.Binds entry (bind and named volumes only)."""
+        return "%s:%s%s" % (self.source, self.target, "" if self.mode == "rw" else ":" + self.mode)
+
+    def __str__(self):
+        return self.target if self.anonymous else self.bind()
+
+
+def _clean_path(path):
+    return "/" + path.strip("/") if path != "/" else path
+
+
+def parse_volume(value, option="volumes"):
+    """'host:/container[:ro|rw]', 'name:/container[:ro|rw]' or '/container' -> Volume."""
+    text = str(value).strip()
+    parts = text.split(":")
+    mode = "rw"
+    if len(parts) == 3:
+        mode = parts.pop()
+        if mode not in _VOLUME_MODES:
+            raise KapalError("%s: invalid mode %r in %r (expected ro or rw)" % (option, mode, value))
+    if len(parts) == 1 and parts[0].startswith("/"):
+        return Volume(target=_clean_path(parts[0]))
+    if len(parts) != 2 or not parts[0] or not parts[1]:
+        raise KapalError(
+            "%s: invalid volume %r (expected /host/path:/container/path[:ro|rw], name:/container/path or /container/path)"
+            % (option, value)
+        )
+    source, target = parts
+    if not target.startswith("/"):
+        raise KapalError("%s: container path %r in %r must be absolute" % (option, target, value))
+    if not source.startswith("/") and not _VOLUME_NAME.match(source):
+        raise KapalError("%s: %r in %r is neither an absolute host path nor a volume name" % (option, source, value))
+    if source.startswith("/"):
+        source = _clean_path(source)
+    return Volume(target=_clean_path(target), source=source, mode=mode)
+
+
+def parse_volumes(values, option="volumes"):
+    volumes = sorted(set(parse_volume(v, option) for v in values))
+    targets = [v.target for v in volumes]
+    for target in targets:
+        if targets.count(target) > 1:
+            raise KapalError("%s: container path %r is given more than once" % (option, target))
+    return volumes
+
+
+def parse_size(value, option="memory"):
+    """'512m', '1g', '1.5G', '1024' (bytes) -> bytes as an int."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise KapalError("%s: expected a size such as 512m or 1g, got %r" % (option, value))
+        return value
+    match = _SIZE.match(str(value).strip())
+    if not match:
+        raise KapalError("%s: expected a size such as 512m or 1g, got %r" % (option, value))
+    return int(float(match.group("number")) * _SIZE_UNITS[match.group("unit").lower()])
+
+
+def format_size(size):
+    """Bytes -> the shortest exact form: 536870912 -> '512m'."""
+    if size is None:
+        return None
+    for unit in ("t", "g", "m", "k"):
+        factor = _SIZE_UNITS[unit]
+        if size and size % factor == 0:
+            return "%d%s" % (size // factor, unit)
+    return str(size)
+
+
+def parse_cpus(value, option="cpus"):
+    """'1.5' or 1.5 -> NanoCpus (1500000000)."""
+    try:
+        cpus = float(value)
+    except (TypeError, ValueError):
+        cpus = -1.0
+    if cpus <= 0 or isinstance(value, bool):
+        raise KapalError("%s: expected a positive number of CPUs such as 0.5 or 2, got %r" % (option, value))
+    return int(round(cpus * 10 ** 9))
+
+
+def parse_duration(value, option="duration"):
+    """'30s', '1m30s', '500ms', 90 (seconds) -> nanoseconds as an int."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value < 0:
+            raise KapalError("%s: expected a duration such as 30s or 1m30s, got %r" % (option, value))
+        return int(value * 10 ** 9)
+    text = str(value).strip()
+    if re.match(r"^\d+(?:\.\d+)?$", text):
+        return int(float(text) * 10 ** 9)
+    parts = _DURATION_PART.findall(text)
+    if not text or "".join(n + u for n, u in parts) != text:
+        raise KapalError("%s: expected a duration such as 30s or 1m30s, got %r" % (option, value))
+    return int(sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts))
+
+
+def format_duration(nanoseconds):
+    """Nanoseconds -> '1m30s' (the Go form, for people)."""
+    if not nanoseconds:
+        return "0s"
+    seconds, rest = divmod(int(nanoseconds), 10 ** 9)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    text = ("%dh" % hours if hours else "") + ("%dm" % minutes if minutes else "")
+    if seconds or rest:
+        text += ("%d" % seconds + (".%09d" % rest).rstrip("0") if rest else "%d" % seconds) + "s"
+    return text
+
+
+def parse_env_value(key, value, option="env"):
+    """An env value: strings, numbers and booleans become strings; anything else is refused."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if value is None:
+        return ""
+    raise KapalError("%s: value of %s must be a string, number or boolean, got %r" % (option, key, value))
+
+
+def text_map(option, mapping):
+    """A dict whose values must be scalars (labels, driver options), as the engine's string map; None stays None."""
+    if mapping is None:
+        return None
+    for key, value in mapping.items():
+        if value is None or isinstance(value, (dict, list)):
+            raise KapalError("%s: %s must be a string, got %r" % (option, key, value))
+    return dict((str(key), str(value)) for key, value in mapping.items())
+
+
+def parse_env_file(path, option="env_file"):
+    """A KEY=value file (comments and blank lines skipped) -> dict."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except OSError as exc:
+        raise KapalError("%s: cannot read %s: %s" % (option, path, (exc.strerror or str(exc)).lower())) from None
+    env = {}
+    for number, line in enumerate(lines, 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise KapalError("%s: line %d of %s is not KEY=value: %r" % (option, number, path, line))
+        env[key.strip()] = value
+    return env
+
+
+def env_to_dict(env_list):
+    """Config.Env (['K=v', ...]) -> dict."""
+    result = {}
+    for item in env_list or []:
+        key, _sep, value = item.partition("=")
+        result[key] = value
+    return result
+
+
+def env_to_list(env):
+    return ["%s=%s" % (key, value) for key, value in sorted(env.items())]

@@ -1,0 +1,304 @@
+#!/usr/bin/python
+# Copyright (c) kapal.docker contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: container
+short_description: A container as desired state (C(docker run -d --name -p -v))
+version_added: 0.1.0
+description:
+  - Makes sure a container exists with the given configuration and is running, created, stopped or gone.
+  - Only the options a task gives are managed; an option not given is left as it is. In particular what
+    the image provides (its CMD, ENTRYPOINT, ENV, EXPOSE, labels, volumes, healthcheck) is never drift.
+  - A managed option that differs recreates the container. Memory, CPUs and the restart policy are
+    changed in place instead (the container keeps its id). A recreate creates the new container first,
+    under a temporary name, and only then removes the old one and renames the new one; named volumes
+    and bind mounts stay, and host options the task does not give (ports, volumes, networks, memory...)
+    are carried over.
+  - Option names follow C(community.docker.docker_container) where the concept is the same.
+author:
+  - kapal.docker maintainers (@kapal)
+extends_documentation_fragment:
+  - kapal.docker.engine
+options:
+  name:
+    description: Name of the container.
+    type: str
+    required: true
+  state:
+    description:
+      - V(started) creates the container if needed and makes sure it runs.
+      - V(present) creates it if needed and leaves its running state as it is (a new one is not started).
+      - V(stopped) creates it if needed and makes sure it does not run.
+      - V(absent) removes it (its anonymous volumes are kept).
+    type: str
+    choices: [started, present, stopped, absent]
+    default: started
+  restart:
+    description: Restart the container even if nothing changed (with O(state=started)); reports a change.
+    type: bool
+    default: false
+  recreate:
+    description: Recreate the container even if nothing changed.
+    type: bool
+    default: false
+  pull:
+    description:
+      - When to pull O(image). V(missing) pulls only when the image is not present, V(always) pulls every time
+        (a pull that brings a new image recreates the container), V(never) fails when it is not present.
+      - Check mode never pulls; an image that is not present is predicted as a change.
+    type: str
+    choices: [missing, always, never]
+    default: missing
+  wait:
+    description:
+      - After starting, wait until the container is V(running) (and still running a second later) or
+        V(healthy) (its healthcheck passes). Fails with the container's last log lines or health output.
+      - Not done in check mode.
+    type: str
+    choices: [running, healthy]
+  wait_timeout:
+    description: Seconds to wait for O(wait).
+    type: int
+    default: 60
+  comparisons:
+    description:
+      - How each option is compared with the running container, as a dictionary from option name to
+        V(strict) (equal), V(ignore) (never drift) or V(allow_more_present) (the container may have more
+        list items or dictionary keys than given). The key V(*) sets the mode of every option.
+      - By default every given option is compared V(strict).
+    type: dict
+  image:
+    description:
+      - The image to run, C(repository[:tag][@digest]). Required when the container does not exist.
+      - The container is compared by image id, so a tag that moved to a new image recreates it.
+    type: str
+  command:
+    description: The command, as a string (split like a shell does) or a list. When not given, the image's CMD.
+    type: raw
+  entrypoint:
+    description: The entrypoint, as a string or a list. When not given, the image's ENTRYPOINT.
+    type: raw
+  env:
+    description:
+      - Environment variables. Values must be strings, numbers or booleans (made strings).
+      - Compared with the image's ENV merged under them, as the engine merges them.
+    type: dict
+  env_file:
+    description: A file of C(KEY=value) lines (C(#) comments) on the managed host, merged under O(env).
+    type: path
+  published_ports:
+    description:
+      - Ports to publish, C([ip:][host_port:]container_port[/tcp|udp]), e.g. C(8080:80), C(127.0.0.1:53:53/udp),
+        ranges C(9000-9002:9000-9002), or C(80) for a random host port.
+    type: list
+    elements: str
+    aliases: [ports]
+  volumes:
+    description:
+      - Volumes, C(/host/path:/container/path[:ro|rw]) (a bind mount), C(name:/container/path[:ro|rw])
+        (a named volume, created by the engine if needed) or C(/container/path) (an anonymous volume).
+    type: list
+    elements: str
+  mounts:
+    description: Mounts in the long form, for tmpfs and read-only mounts.
+    type: list
+    elements: dict
+    suboptions:
+      type:
+        description: Kind of mount.
+        type: str
+        choices: [bind, volume, tmpfs]
+        default: volume
+      source:
+        description: Host path (bind) or volume name (volume); none for tmpfs.
+        type: str
+      target:
+        description: Path in the container.
+        type: str
+        required: true
+      read_only:
+        description: Mount read-only.
+        type: bool
+        default: false
+      tmpfs_size:
+        description: Size of a tmpfs mount, e.g. C(64m).
+        type: str
+  labels:
+    description: Labels; compared with the image's labels merged under them.
+    type: dict
+  restart_policy:
+    description: What the engine does when the container stops. Changed in place.
+    type: str
+    choices: ["no", on-failure, always, unless-stopped]
+  restart_retries:
+    description: How many times V(on-failure) restarts the container. Changed in place.
+    type: int
+  healthcheck:
+    description: The healthcheck; fields not given come from the image's healthcheck.
+    type: dict
+    suboptions:
+      test:
+        description:
+          - The check, a shell command string or a list (C([CMD, ...]), C([CMD-SHELL, ...]), or a plain argv).
+          - V([NONE]) disables the image's healthcheck.
+        type: raw
+      interval:
+        description: Time between checks, e.g. C(30s), C(1m30s).
+        type: str
+      timeout:
+        description: Time a check may take.
+        type: str
+      retries:
+        description: Failures in a row that make the container unhealthy.
+        type: int
+      start_period:
+        description: Time after start during which failures do not count.
+        type: str
+  networks:
+    description:
+      - Networks to connect the container to; the first one is its network mode. Compared by name,
+        aliases and address. Each network must exist (see M(kapal.docker.network)).
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: Network name.
+        type: str
+        required: true
+      aliases:
+        description: Network-scoped aliases.
+        type: list
+        elements: str
+      ipv4_address:
+        description: A fixed IPv4 address on the network.
+        type: str
+  network_mode:
+    description: V(bridge), V(host), V(none), C(container:<name>) or a network name. Not with O(networks).
+    type: str
+  hostname:
+    description: Host name inside the container.
+    type: str
+  user:
+    description: User (and group) the command runs as, C(user[:group]).
+    type: str
+  working_dir:
+    description: Working directory of the command.
+    type: str
+  init:
+    description: Run an init process (tini) as PID 1 that reaps zombies and forwards signals.
+    type: bool
+  memory:
+    description: Memory limit, e.g. C(512m), C(1g); V(0) for none. Changed in place.
+    type: str
+  cpus:
+    description: CPU limit as a number of CPUs, e.g. C(0.5). Changed in place.
+    type: str
+  log_driver:
+    description: Logging driver, e.g. C(json-file), C(local), C(none).
+    type: str
+  log_options:
+    description: Options of the logging driver, e.g. C(max-size).
+    type: dict
+  stop_signal:
+    description: Signal that stops the container, e.g. C(SIGTERM).
+    type: str
+  stop_timeout:
+    description: Seconds to wait after the stop signal before killing the container.
+    type: int
+attributes:
+  check_mode:
+    support: full
+    description: Plans from the engine's real state and reports the same C(changed) as a real run; makes no change and pulls nothing.
+  diff_mode:
+    support: full
+    description: Before and after of the options that differ, and of the running state when it changes.
+  idempotent:
+    support: full
+    description: A second run of the same task reports no change (unless O(restart), O(recreate) or O(pull=always) with a new image).
+seealso:
+  - module: kapal.docker.containers
+    description: The same desired state for many containers in one task.
+  - module: kapal.docker.container_info
+    description: Facts about containers (C(docker ps), C(docker inspect)).
+  - name: Docker Engine API, containers
+    description: The create, inspect and update calls behind the options.
+    link: https://docs.docker.com/engine/api/v1.41/#tag/Container
+"""
+
+EXAMPLES = r"""
+- name: docker run -d --name web -p 8080:80 (busybox serving a directory)
+  kapal.docker.container:
+    name: web
+    image: kapal-test/busybox:latest
+    command: httpd -f -p 80 -h /var/www
+    published_ports:
+      - "8080:80"
+    wait: running
+
+- name: A database with its data on a named volume, restarted by the engine, limited in memory
+  kapal.docker.container:
+    name: db
+    image: registry.example.com/postgres:16
+    env:
+      POSTGRES_PASSWORD: "{{ db_password }}"
+    volumes:
+      - pgdata:/var/lib/postgresql/data
+      - /etc/db/conf.d:/etc/postgresql/conf.d:ro
+    restart_policy: unless-stopped
+    memory: 1g
+    healthcheck:
+      test: pg_isready -U postgres
+      interval: 10s
+    wait: healthy
+
+- name: Keep the container on whatever image it runs; only its environment is managed
+  kapal.docker.container:
+    name: worker
+    env:
+      QUEUE: high
+    comparisons:
+      image: ignore
+
+- name: Remove it
+  kapal.docker.container:
+    name: web
+    state: absent
+"""
+
+RETURN = r"""
+container:
+  description:
+    - The container's C(docker inspect) answer after the task; in check mode, before it.
+    - None when the container is absent (or would be created in check mode).
+  returned: success
+  type: dict
+  sample: {Id: "3f2a9c...", Name: /web, State: {Status: running, Running: true}, Config: {Image: "kapal-test/busybox:latest"}}
+actions:
+  description: What was done (or would be done in check mode), in order.
+  returned: success
+  type: list
+  elements: str
+  sample: ["pull: kapal-test/busybox:latest", "recreate: image, env changed", "start"]
+"""
+
+from ansible_collections.kapal.docker.plugins.module_utils._container_options import MUTUALLY_EXCLUSIVE, argument_spec
+from ansible_collections.kapal.docker.plugins.module_utils._containers import Desired, reconcile, task_result
+from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
+
+
+def run(module, engine):
+    outcome = reconcile(engine, [Desired.from_params(module.params)], check_mode=module.check_mode)[0]
+    return task_result(outcome, module._diff)
+
+
+def main():
+    module = engine_module(argument_spec(), supports_check_mode=True,
+                           mutually_exclusive=[list(group) for group in MUTUALLY_EXCLUSIVE])
+    run_module(module, run)
+
+
+if __name__ == "__main__":
+    main()

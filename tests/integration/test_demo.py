@@ -1,0 +1,36 @@
+"""The main job: playbooks/demo.yml converges on this machine, answers on its port, and a second run changes nothing."""
+
+import os
+import re
+import subprocess
+import sys
+import urllib.request
+
+from tests.conftest import COLLECTIONS, ROOT
+
+
+def _play():
+    bindir = os.path.dirname(sys.executable)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    return subprocess.run(
+        [os.path.join(bindir, "ansible-playbook"), "-i", "localhost,", "-c", "local",
+         "-e", "ansible_python_interpreter=%s" % sys.executable, os.path.join(ROOT, "playbooks", "demo.yml")],
+        capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=900,
+    )
+
+
+def _recap(output):
+    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
+    assert match, output[-3000:]
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
+def test_demo_converges_serves_and_is_idempotent():
+    first = _play()
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    page = urllib.request.urlopen("http://127.0.0.1:8080/", timeout=10).read().decode()
+    assert "Hello from kapal.docker" in page
+    second = _play()
+    assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
+    assert _recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
+    assert "kapal-demo-web | 127.0.0.1:5080/kapal-demo/web:1.0 | running | 0.0.0.0:8080->80/tcp" in second.stdout
