@@ -26,7 +26,10 @@ def engine_module(argument_spec, **kwargs):
 
 
 def run_module(module, body):
-    """Connect, run ``body(module, engine)`` for its result dict, and exit; failures become one line."""
+    """Connect, run ``body(module, engine)`` for its result dict, and exit; failures become one line.
+
+    A ``diff`` in the result is shown only when the task runs in diff mode.
+    """
     engine = None
     try:
         engine = Engine(EngineConfig.from_options(module.params))
@@ -34,6 +37,8 @@ def run_module(module, body):
     except KapalError as exc:
         module.fail_json(msg=str(exc))
     else:
+        if not module._diff:  # pylint: disable=protected-access
+            result.pop("diff", None)
         module.exit_json(**result)
     finally:
         if engine is not None:

@@ -208,10 +208,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._module import engine
 
 
 def build(module, engine):
-    result = ensure_built(engine, spec_from_params(module.params), check_mode=module.check_mode)
-    if not module._diff:
-        del result["diff"]
-    return result
+    return ensure_built(engine, spec_from_params(module.params), check_mode=module.check_mode)
 
 
 def main():

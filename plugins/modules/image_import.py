@@ -114,10 +114,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._module import engine
 
 def import_rootfs(module, engine):
     ref = import_ref(module.params["name"])
-    result = ensure_imported(engine, module.params["path"], ref, module.params["changes"], check_mode=module.check_mode)
-    if not module._diff:
-        del result["diff"]
-    return result
+    return ensure_imported(engine, module.params["path"], ref, module.params["changes"], check_mode=module.check_mode)
 
 
 def main():

@@ -105,10 +105,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._module import engine
 
 def remove(module, engine):
     params = module.params
-    result = ensure_removed(engine, params["name"], force=params["force"], prune=params["prune"], check_mode=module.check_mode)
-    if not module._diff:
-        del result["diff"]
-    return result
+    return ensure_removed(engine, params["name"], force=params["force"], prune=params["prune"], check_mode=module.check_mode)
 
 
 def main():

@@ -161,10 +161,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._networks import ensu
 
 def reconcile(module, engine):
     changed, network, diff = ensure(engine, module.params, module.check_mode)
-    result = dict(changed=changed, network=network)
-    if module._diff:
-        result["diff"] = diff
-    return result
+    return dict(changed=changed, network=network, diff=diff)
 
 
 def main():

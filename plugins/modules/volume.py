@@ -120,10 +120,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._volumes import RECRE
 
 def reconcile(module, engine):
     changed, volume, diff = ensure(engine, module.params, module.check_mode)
-    result = dict(changed=changed, volume=volume)
-    if module._diff:
-        result["diff"] = diff
-    return result
+    return dict(changed=changed, volume=volume, diff=diff)
 
 
 def main():
