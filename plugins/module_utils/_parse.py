@@ -8,8 +8,10 @@ the value it refused. Every parsed value is in the normalized form the option ta
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
 
@@ -21,6 +23,8 @@ _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)")
 _DURATION_UNITS = {"h": 3600 * 10 ** 9, "m": 60 * 10 ** 9, "s": 10 ** 9, "ms": 10 ** 6, "us": 10 ** 3, "ns": 1}
 _VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _VOLUME_MODES = ("ro", "rw")
+# The engine keeps sizes and durations in signed 64-bit integers.
+_INT64_MAX = 2 ** 63 - 1
 
 
 @dataclass(frozen=True, order=True)
@@ -38,7 +42,8 @@ class Port:
 
     def __str__(self):
         if self.host_ip:
-            return "%s:%s:%s" % (self.host_ip, self.host_port, self.key)
+            ip = "[%s]" % self.host_ip if ":" in self.host_ip else self.host_ip
+            return "%s:%s:%s" % (ip, self.host_port, self.key)
         if self.host_port:
             return "%s:%s" % (self.host_port, self.key)
         return self.key
@@ -185,7 +190,10 @@ def parse_size(value, option="memory"):
     match = _SIZE.match(str(value).strip())
     if not match:
         raise KapalError("%s: expected a size such as 512m or 1g, got %r" % (option, value))
-    return int(float(match.group("number")) * _SIZE_UNITS[match.group("unit").lower()])
+    size = int(Decimal(match.group("number")) * _SIZE_UNITS[match.group("unit").lower()])
+    if size > _INT64_MAX:
+        raise KapalError("%s: size %r is too large" % (option, value))
+    return size
 
 
 def format_size(size):
@@ -205,24 +213,34 @@ def parse_cpus(value, option="cpus"):
         cpus = float(value)
     except (TypeError, ValueError):
         cpus = -1.0
-    if cpus <= 0 or isinstance(value, bool):
+    if not 0 < cpus < 2 ** 32 or isinstance(value, bool):
         raise KapalError("%s: expected a positive number of CPUs such as 0.5 or 2, got %r" % (option, value))
-    return int(round(cpus * 10 ** 9))
+    nano = int(round(cpus * 10 ** 9))
+    if nano == 0:  # 0 NanoCpus is "no limit": never what a tiny positive number meant
+        raise KapalError("%s: %r is too small a number of CPUs" % (option, value))
+    return nano
 
 
 def parse_duration(value, option="duration"):
     """'30s', '1m30s', '500ms', 90 (seconds) -> nanoseconds as an int."""
+    bad = KapalError("%s: expected a duration such as 30s or 1m30s, got %r" % (option, value))
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < 0:
-            raise KapalError("%s: expected a duration such as 30s or 1m30s, got %r" % (option, value))
-        return int(value * 10 ** 9)
-    text = str(value).strip()
-    if re.match(r"^\d+(?:\.\d+)?$", text):
-        return int(float(text) * 10 ** 9)
-    parts = _DURATION_PART.findall(text)
-    if not text or "".join(n + u for n, u in parts) != text:
-        raise KapalError("%s: expected a duration such as 30s or 1m30s, got %r" % (option, value))
-    return int(sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts))
+        if value < 0 or (isinstance(value, float) and not math.isfinite(value)):
+            raise bad
+        nanoseconds = int(Decimal(value) * 10 ** 9) if isinstance(value, int) else int(Decimal(repr(value)) * 10 ** 9)
+    else:
+        text = str(value).strip()
+        if re.match(r"^\d+(?:\.\d+)?$", text):
+            nanoseconds = int(Decimal(text) * 10 ** 9)
+        else:
+            parts = _DURATION_PART.findall(text)
+            if not text or "".join(n + u for n, u in parts) != text:
+                raise bad
+            # Decimal, not float: '0.000977537s' is exactly 977537 nanoseconds.
+            nanoseconds = int(sum(Decimal(number) * _DURATION_UNITS[unit] for number, unit in parts))
+    if nanoseconds > _INT64_MAX:
+        raise KapalError("%s: duration %r is too long" % (option, value))
+    return nanoseconds
 
 
 def format_duration(nanoseconds):
@@ -246,7 +264,13 @@ def parse_env_value(key, value, option="env"):
         return str(value)
     if value is None:
         return ""
-    raise KapalError("%s: value of %s must be a string, number or boolean, got %r" % (option, key, value))
+    raise KapalError("%s: value of %s must be a string, number or boolean, got %r" % (option, map_key(key), value))
+
+
+def map_key(key):
+    """A dict key for a message: as it is when it is plain, quoted when it holds spaces or control characters."""
+    text = str(key)
+    return text if text and text.isprintable() and not any(c.isspace() for c in text) else repr(text)
 
 
 def text_map(option, mapping):
@@ -255,7 +279,7 @@ def text_map(option, mapping):
         return None
     for key, value in mapping.items():
         if value is None or isinstance(value, (dict, list)):
-            raise KapalError("%s: %s must be a string, got %r" % (option, key, value))
+            raise KapalError("%s: %s must be a string, got %r" % (option, map_key(key), value))
     return dict((str(key), str(value)) for key, value in mapping.items())
 
 

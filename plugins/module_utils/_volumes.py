@@ -8,12 +8,16 @@ A volume cannot be changed once made: a difference is either a failure or, when 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError
 from ansible_collections.kapal.docker.plugins.module_utils._parse import text_map
 
 RECREATE_POLICIES = ("never", "options-changed", "always")
+# The local driver's rule for volume names (the engine's own check, made before any call so that
+# check mode refuses what a real run would).
+_LOCAL_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 
 
 @dataclass
@@ -54,6 +58,9 @@ def volume_facts(inspect):
 
 def volume_spec(params):
     """A VolumeSpec from the module's options; values of driver_options and labels become strings."""
+    if params["driver"] == "local" and not _LOCAL_NAME.match(params["name"]):
+        raise KapalError("name: invalid volume name %r (the local driver wants letters, digits, _ . -, starting with a letter or digit)"
+                         % params["name"])
     return VolumeSpec(
         name=params["name"],
         driver=params["driver"],
