@@ -15,7 +15,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import COLLECTIONS, ROOT
+from tests.conftest import COLLECTIONS
 from tests.integration.conftest import run_module
 
 PREFIX = "kapal-it-books-"
