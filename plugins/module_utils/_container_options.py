@@ -15,6 +15,7 @@ The modules' argument specs, the documentation check, the diff and the planner a
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -56,7 +57,9 @@ class Option:
     ``expect(value, image inspect)`` -> what a container made from that image holds (default: value);
     ``default(image inspect)`` -> what a container holds when the option is not given (None: not
     carried over on a recreate); ``live``: the engine update fields that change it in place;
-    ``merge_into``: the parsed value is merged under that option's (env_file under env).
+    ``merge_into``: the parsed value is merged under that option's (env_file under env);
+    ``container_ref``: a value ``container:<name>`` names another container, which the engine stores
+    as ``container:<id>`` (resolved against the engine before planning).
     """
 
     name: str
@@ -69,6 +72,7 @@ class Option:
     expect: Optional[Callable[[Any, dict], Any]] = None
     default: Optional[Callable[[dict], Any]] = None
     merge_into: Optional[str] = None
+    container_ref: bool = False
 
     def expected(self, value, image):
         """What a container created with ``value`` from ``image`` (an inspect answer) holds."""
@@ -360,6 +364,133 @@ def _parse_stop_signal(value):
     return value if value.startswith("SIG") or value.isdigit() else "SIG" + value
 
 
+# -- privileges and kernel resources: capabilities, devices, ulimits, tmpfs, pid mode ------------
+
+_CAPABILITY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_ULIMIT_NAME = re.compile(r"^[a-z]+$")
+_DEFAULT_SHM_SIZE = 64 * 1024 ** 2  # what the engine gives a container that asks for no size
+
+
+def _capability(option, value):
+    name = str(value).strip().upper()
+    if name != "ALL" and not name.startswith("CAP_"):
+        name = "CAP_" + name
+    if not _CAPABILITY.match(name):
+        raise KapalError("%s: invalid capability %r (expected a name such as NET_ADMIN or ALL)" % (option, value))
+    return name
+
+
+def _capabilities(option):
+    """['net_admin', 'CAP_SYS_TIME'] -> ['CAP_NET_ADMIN', 'CAP_SYS_TIME']: one spelling, sorted, no duplicates."""
+    def parse(values):
+        return sorted(set(_capability(option, value) for value in values))
+    return parse
+
+
+def _read_capabilities(key):
+    return lambda i: sorted(set(_capability(key, value) for value in _host(i, key) or []))
+
+
+def _parse_device(value):
+    parts = str(value).split(":")
+    if len(parts) == 2 and not parts[1].startswith("/"):
+        parts = [parts[0], parts[0], parts[1]]
+    host = parts[0]
+    container = parts[1] if len(parts) > 1 and parts[1] else host
+    permissions = parts[2] if len(parts) > 2 else "rwm"
+    if len(parts) > 3 or not host.startswith("/") or not container.startswith("/") \
+            or not permissions or set(permissions) - set("rwm"):
+        raise KapalError("devices: invalid device %r (expected /dev/host[:/dev/container][:rwm])" % (value,))
+    return "%s:%s:%s" % (host, container, "".join(p for p in "rwm" if p in permissions))
+
+
+def _parse_devices(values):
+    devices = [_parse_device(value) for value in values]
+    targets = [device.split(":")[1] for device in devices]
+    for target in targets:
+        if targets.count(target) > 1:
+            raise KapalError("devices: container path %r is given more than once" % target)
+    return sorted(devices)
+
+
+def _read_devices(inspect):
+    devices = []
+    for device in _host(inspect, "Devices") or []:
+        host = device.get("PathOnHost") or ""
+        container = device.get("PathInContainer") or host
+        devices.append(_parse_device("%s:%s:%s" % (host, container, device.get("CgroupPermissions") or "rwm")))
+    return sorted(devices)
+
+
+def _write_devices(body, devices):
+    _set_host(body, "Devices", [dict(zip(("PathOnHost", "PathInContainer", "CgroupPermissions"), d.split(":")))
+                                for d in devices])
+
+
+def _parse_ulimit(value):
+    parts = str(value).split(":")
+    try:
+        limits = [int(part) for part in parts[1:]]
+    except ValueError:
+        limits = []
+    if len(parts) not in (2, 3) or not _ULIMIT_NAME.match(parts[0]) or len(limits) != len(parts) - 1 \
+            or any(limit < -1 for limit in limits):
+        raise KapalError("ulimits: invalid ulimit %r (expected name:soft[:hard], e.g. nofile:1024:2048)" % (value,))
+    soft, hard = limits[0], limits[-1]
+    if -1 not in (soft, hard) and soft > hard:
+        raise KapalError("ulimits: soft limit above the hard limit in %r" % (value,))
+    return "%s:%d:%d" % (parts[0], soft, hard)
+
+
+def _parse_ulimits(values):
+    ulimits = [_parse_ulimit(value) for value in values]
+    names = [ulimit.split(":")[0] for ulimit in ulimits]
+    for name in names:
+        if names.count(name) > 1:
+            raise KapalError("ulimits: %s is given more than once" % name)
+    return sorted(ulimits)
+
+
+def _read_ulimits(inspect):
+    return sorted("%s:%d:%d" % (u.get("Name"), u.get("Soft") or 0, u.get("Hard") or 0)
+                  for u in _host(inspect, "Ulimits") or [])
+
+
+def _write_ulimits(body, ulimits):
+    entries = []
+    for ulimit in ulimits:
+        name, soft, hard = ulimit.split(":")
+        entries.append(dict(Name=name, Soft=int(soft), Hard=int(hard)))
+    _set_host(body, "Ulimits", entries)
+
+
+def _parse_tmpfs(values):
+    """['/run', '/tmp:size=64m,mode=1777'] -> {'/run': '', '/tmp': 'size=64m,mode=1777'}."""
+    tmpfs = {}
+    for value in values:
+        path, _sep, options = str(value).partition(":")
+        if not path.startswith("/"):
+            raise KapalError("tmpfs: invalid tmpfs %r (expected /container/path[:options])" % (value,))
+        if path in tmpfs:
+            raise KapalError("tmpfs: container path %r is given more than once" % path)
+        tmpfs[path] = options
+    return tmpfs
+
+
+def _parse_pid_mode(value):
+    value = str(value)
+    if value not in ("", "host") and not (value.startswith("container:") and len(value) > len("container:")):
+        raise KapalError("pid_mode: invalid PID mode %r (expected host or container:<name|id>)" % (value,))
+    return value
+
+
+def _parse_shm_size(value):
+    size = parse_size(value, "shm_size")
+    if not size:
+        raise KapalError("shm_size: expected a size above 0 such as 64m or 1g, got %r" % (value,))
+    return size
+
+
 OPTIONS = (
     Option(
         "image", dict(type="str"), parse=_parse_image,
@@ -447,6 +578,7 @@ OPTIONS = (
     Option(
         "network_mode", dict(type="str"), parse=str, read=_read_network_mode,
         write=lambda body, value: _set_host(body, "NetworkMode", value), default=lambda image: None,
+        container_ref=True,
     ),
     Option(
         "hostname", dict(type="str"), parse=str, read=_read_hostname,
@@ -501,6 +633,55 @@ OPTIONS = (
         read=lambda i: _cfg(i, "StopTimeout"),
         write=lambda body, value: _set_cfg(body, "StopTimeout", value),
         default=lambda image: None,
+    ),
+    Option(
+        "privileged", dict(type="bool"), parse=bool,
+        read=lambda i: bool(_host(i, "Privileged")),
+        write=lambda body, value: _set_host(body, "Privileged", value), default=lambda image: False,
+    ),
+    Option(
+        "capabilities", dict(type="list", elements="str"), parse=_capabilities("capabilities"),
+        read=_read_capabilities("CapAdd"),
+        write=lambda body, value: _set_host(body, "CapAdd", list(value)), default=lambda image: [],
+    ),
+    Option(
+        "cap_drop", dict(type="list", elements="str"), parse=_capabilities("cap_drop"),
+        read=_read_capabilities("CapDrop"),
+        write=lambda body, value: _set_host(body, "CapDrop", list(value)), default=lambda image: [],
+    ),
+    Option(
+        "devices", dict(type="list", elements="str"), parse=_parse_devices,
+        read=_read_devices, write=_write_devices, default=lambda image: [],
+    ),
+    Option(
+        "ulimits", dict(type="list", elements="str"), parse=_parse_ulimits,
+        read=_read_ulimits, write=_write_ulimits, default=lambda image: [],
+    ),
+    Option(
+        "tmpfs", dict(type="list", elements="str"), parse=_parse_tmpfs,
+        read=lambda i: dict(_host(i, "Tmpfs") or {}),
+        write=lambda body, value: _set_host(body, "Tmpfs", dict(value)), default=lambda image: {},
+    ),
+    Option(
+        "read_only", dict(type="bool"), parse=bool,
+        read=lambda i: bool(_host(i, "ReadonlyRootfs")),
+        write=lambda body, value: _set_host(body, "ReadonlyRootfs", value), default=lambda image: False,
+    ),
+    Option(
+        "sysctls", dict(type="dict"), parse=_string_map("sysctls"),
+        read=lambda i: dict(_host(i, "Sysctls") or {}),
+        write=lambda body, value: _set_host(body, "Sysctls", dict(value)), default=lambda image: {},
+    ),
+    Option(
+        "pid_mode", dict(type="str"), parse=_parse_pid_mode,
+        read=lambda i: _host(i, "PidMode") or "",
+        write=lambda body, value: _set_host(body, "PidMode", value), default=lambda image: "",
+        container_ref=True,
+    ),
+    Option(
+        "shm_size", dict(type="str"), parse=_parse_shm_size,
+        read=lambda i: _host(i, "ShmSize") or _DEFAULT_SHM_SIZE,
+        write=lambda body, value: _set_host(body, "ShmSize", value), default=lambda image: _DEFAULT_SHM_SIZE,
     ),
 )
 

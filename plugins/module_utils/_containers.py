@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -271,6 +271,21 @@ def _check_networks(engine, desired):
             raise KapalError("%s: no network named %r on Docker Engine at %s" % (option, network, engine.host)) from None
 
 
+def _resolve_container_refs(engine, desired):
+    """``container:<name>`` values (network_mode, pid_mode) -> ``container:<id>``, as the engine stores them."""
+    values = dict(desired.values)
+    for option in OPTIONS:
+        value = values.get(option.name)
+        if not option.container_ref or not isinstance(value, str) or not value.startswith("container:"):
+            continue
+        other = value[len("container:"):]
+        found = inspect_container(engine, other)
+        if found is None:
+            raise KapalError("%s: no container named %r on Docker Engine at %s" % (option.name, other, engine.host))
+        values[option.name] = "container:" + found["Id"]
+    return replace(desired, values=values)
+
+
 def _image_of(engine, desired, current, check_mode):
     """(pulled, image inspect) for the image the container should run."""
     if "image" in desired.values and desired.state != "absent":
@@ -393,6 +408,7 @@ def reconcile_one(engine, desired, current, check_mode=False):
     """Plan and (unless check mode) apply one container; the result for the module."""
     if desired.state != "absent":
         _check_networks(engine, desired)
+        desired = _resolve_container_refs(engine, desired)
     pulled, image = _image_of(engine, desired, current, check_mode)
     plan_ = plan(desired, current, image, desired.comparisons)
     result = ItemResult(desired.name, changed=plan_.changed or pulled, actions=plan_.describe(),

@@ -208,6 +208,51 @@ options:
   stop_timeout:
     description: Seconds to wait after the stop signal before killing the container.
     type: int
+  privileged:
+    description:
+      - Run the container privileged (C(docker run --privileged)) - every capability, every host device,
+        no seccomp or AppArmor confinement - for example to run Docker Engine inside it.
+    type: bool
+  capabilities:
+    description:
+      - Linux capabilities to add to the engine's default set (C(--cap-add)), e.g. V(NET_ADMIN) or V(ALL).
+      - Names are compared upper case with the C(CAP_) prefix, whichever spelling is given; the engine's
+        default capabilities are not part of the comparison.
+    type: list
+    elements: str
+  cap_drop:
+    description: Linux capabilities to drop from the engine's default set (C(--cap-drop)), e.g. V(MKNOD) or V(ALL).
+    type: list
+    elements: str
+  devices:
+    description:
+      - Host devices to give the container, C(/dev/host[:/dev/container][:permissions]) with cgroup permissions
+        made of C(r), C(w) and C(m) (default C(rwm)), e.g. C(/dev/fuse) or C(/dev/sdb:/dev/xvdb:r).
+    type: list
+    elements: str
+  ulimits:
+    description:
+      - Resource limits, C(name:soft[:hard]) (hard defaults to soft; V(-1) is unlimited), e.g. C(nofile:1024:2048).
+      - Compared with the container's own ulimits; limits the engine's C(default-ulimits) would add are not known
+        to the module, so keep those out of the daemon configuration or give them here.
+    type: list
+    elements: str
+  tmpfs:
+    description: tmpfs mounts, C(/container/path[:mount options]), e.g. C(/run:size=64m,mode=1777).
+    type: list
+    elements: str
+  read_only:
+    description: Mount the container's root filesystem read-only.
+    type: bool
+  sysctls:
+    description: Namespaced kernel parameters, e.g. C(net.core.somaxconn). Values are made strings.
+    type: dict
+  pid_mode:
+    description: PID namespace, V(host) or C(container:<name|id>); an empty string is the container's own.
+    type: str
+  shm_size:
+    description: Size of C(/dev/shm), e.g. C(128m); when not given, the engine's default (C(64m)).
+    type: str
 attributes:
   check_mode:
     support: full
@@ -261,6 +306,32 @@ EXAMPLES = r"""
       QUEUE: high
     comparisons:
       image: ignore
+
+- name: Docker Engine inside a privileged container (docker-in-docker)
+  kapal.docker.container:
+    name: dind
+    image: registry.example.com/debian-dockerd:bookworm
+    command: dockerd --host unix:///var/run/docker.sock
+    privileged: true
+    tmpfs:
+      - /run
+    volumes:
+      - dind-data:/var/lib/docker
+
+- name: A hardened worker - read-only root, fewer capabilities, its own limits
+  kapal.docker.container:
+    name: worker
+    image: registry.example.com/worker:2
+    read_only: true
+    cap_drop: [ALL]
+    capabilities: [NET_BIND_SERVICE]
+    tmpfs:
+      - /tmp:size=64m
+    ulimits:
+      - nofile:1024:2048
+    sysctls:
+      net.core.somaxconn: 1024
+    shm_size: 128m
 
 - name: Remove it
   kapal.docker.container:

@@ -55,6 +55,18 @@ ROUND_TRIPS = [
     ("log_options", {"max-size": "10m"}, {"max-size": "10m"}),
     ("stop_signal", "term", "SIGTERM"),
     ("stop_timeout", 20, 20),
+    ("privileged", True, True),
+    ("capabilities", ["net_admin", "CAP_SYS_TIME", "NET_ADMIN"], ["CAP_NET_ADMIN", "CAP_SYS_TIME"]),
+    ("cap_drop", ["ALL"], ["ALL"]),
+    ("devices", ["/dev/fuse", "/dev/null:/dev/kapal-null:mr", "/dev/zero:r"],
+     ["/dev/fuse:/dev/fuse:rwm", "/dev/null:/dev/kapal-null:rm", "/dev/zero:/dev/zero:r"]),
+    ("ulimits", ["nofile:1024:2048", "core:0", "memlock:-1"], ["core:0:0", "memlock:-1:-1", "nofile:1024:2048"]),
+    ("tmpfs", ["/run", "/tmp:size=64m,mode=1777"], {"/run": "", "/tmp": "size=64m,mode=1777"}),
+    ("read_only", True, True),
+    ("sysctls", {"net.core.somaxconn": 1024}, {"net.core.somaxconn": "1024"}),
+    ("pid_mode", "host", "host"),
+    ("pid_mode", "container:web", "container:web"),
+    ("shm_size", "128m", 128 * 1024 ** 2),
 ]
 
 
@@ -123,6 +135,21 @@ def test_env_file_is_merged_under_env(tmp_path):
     ({"networks": [{"name": "a"}], "network_mode": "host"}, "networks: cannot be given together with network_mode ('host')"),
     ({"mounts": [{"type": "bind", "source": "rel", "target": "/x"}], }, "mounts: a bind mount needs an absolute source path"),
     ({"command": 5}, "command: expected a string or a list of arguments, got 5"),
+    ({"capabilities": ["NET ADMIN"]}, "capabilities: invalid capability 'NET ADMIN'"),
+    ({"cap_drop": ["-"]}, "cap_drop: invalid capability '-'"),
+    ({"devices": ["dev/null"]}, "devices: invalid device 'dev/null'"),
+    ({"devices": ["/dev/null:/dev/x:rwx"]}, "devices: invalid device '/dev/null:/dev/x:rwx'"),
+    ({"devices": ["/dev/null:/dev/x", "/dev/zero:/dev/x"]}, "devices: container path '/dev/x' is given more than once"),
+    ({"ulimits": ["nofile:lots"]}, "ulimits: invalid ulimit 'nofile:lots'"),
+    ({"ulimits": ["nofile"]}, "ulimits: invalid ulimit 'nofile'"),
+    ({"ulimits": ["nofile:2048:1024"]}, "ulimits: soft limit above the hard limit in 'nofile:2048:1024'"),
+    ({"ulimits": ["nofile:1", "nofile:2"]}, "ulimits: nofile is given more than once"),
+    ({"tmpfs": ["run:size=1m"]}, "tmpfs: invalid tmpfs 'run:size=1m'"),
+    ({"sysctls": {"net.core.somaxconn": [1]}}, "sysctls: value of net.core.somaxconn must be a string"),
+    ({"pid_mode": "bogus"}, "pid_mode: invalid PID mode 'bogus'"),
+    ({"pid_mode": "container:"}, "pid_mode: invalid PID mode 'container:'"),
+    ({"shm_size": "12x"}, "shm_size: expected a size such as 512m or 1g, got '12x'"),
+    ({"shm_size": 0}, "shm_size: expected a size above 0"),
 ])
 def test_bad_values_name_the_option(params, message):
     with pytest.raises(KapalError) as info:
@@ -194,3 +221,41 @@ def test_containers_documentation_matches_its_spec():
     from ansible_collections.kapal.docker.plugins.modules.containers import ARGUMENT_SPEC, DOCUMENTATION
 
     assert _doc_view(yaml.safe_load(DOCUMENTATION)["options"]) == _spec_view(ARGUMENT_SPEC)
+
+
+# What the engine answers on inspect for a container created with none of the privilege options.
+ENGINE_DEFAULTS = {
+    "Id": "0123456789abcdef", "Image": "sha256:bb", "Config": {"Cmd": ["sh"], "Env": ["PATH=/bin"]},
+    "HostConfig": {"Privileged": False, "CapAdd": None, "CapDrop": None, "Devices": [], "Ulimits": None,
+                   "ReadonlyRootfs": False, "PidMode": "", "ShmSize": 67108864},
+}
+PRIVILEGE_OPTIONS = ("privileged", "capabilities", "cap_drop", "devices", "ulimits", "tmpfs", "read_only",
+                     "sysctls", "pid_mode", "shm_size")
+
+
+@pytest.mark.parametrize("name", PRIVILEGE_OPTIONS)
+def test_engine_defaults_are_not_carried_over(name):
+    """A recreate that does not give the option writes nothing for it: the engine's own default stays the default."""
+    option = next(o for o in OPTIONS if o.name == name)
+    assert option.carried(ENGINE_DEFAULTS, BUSYBOX) is None
+
+
+@pytest.mark.parametrize("name, given", [
+    ("privileged", True), ("capabilities", ["NET_ADMIN"]), ("cap_drop", ["MKNOD"]), ("devices", ["/dev/fuse"]),
+    ("ulimits", ["nofile:10:20"]), ("tmpfs", ["/run"]), ("read_only", True), ("sysctls", {"a.b": "1"}),
+    ("pid_mode", "host"), ("shm_size", "1g"),
+])
+def test_values_that_are_not_the_engine_default_are_carried_over(name, given):
+    option = next(o for o in OPTIONS if o.name == name)
+    value = parse_options({name: given})[name]
+    body = {"HostConfig": dict(ENGINE_DEFAULTS["HostConfig"])}
+    option.write(body, value)
+    current = dict(ENGINE_DEFAULTS, HostConfig=body["HostConfig"])
+    assert option.carried(current, BUSYBOX) == value
+
+
+def test_capabilities_read_back_in_any_spelling():
+    option = next(o for o in OPTIONS if o.name == "capabilities")
+    inspect = {"HostConfig": {"CapAdd": ["net_admin", "CAP_SYS_TIME"]}}
+    assert same("strict", parse_options({"capabilities": ["SYS_TIME", "cap_net_admin"]})["capabilities"],
+                option.read(inspect))

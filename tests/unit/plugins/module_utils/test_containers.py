@@ -77,6 +77,19 @@ CASES = [
     ("more ports allowed", dict(published_ports=[], comparisons={"published_ports": "allow_more_present"}), container(),
      "none", None, []),
     ("network mode default is bridge", dict(network_mode="bridge"), container(), "none", None, []),
+    ("engine default privileges are no drift",
+     dict(privileged=False, read_only=False, capabilities=[], cap_drop=[], devices=[], ulimits=[], tmpfs=[],
+          sysctls={}, pid_mode="", shm_size="64m"),
+     container(Privileged=False, CapAdd=None, CapDrop=None, Devices=[], Ulimits=None, ShmSize=67108864, PidMode=""),
+     "none", None, []),
+    ("capabilities in another spelling", dict(capabilities=["NET_ADMIN"]), container(CapAdd=["net_admin"]),
+     "none", None, []),
+    ("more capabilities allowed", dict(capabilities=[], comparisons={"capabilities": "allow_more_present"}),
+     container(CapAdd=["CAP_NET_ADMIN"]), "none", None, []),
+    ("privileged recreates", dict(privileged=True), container(Privileged=False), "recreate", "start", ["privileged"]),
+    ("ulimit changed", dict(ulimits=["nofile:1:2"]), container(Ulimits=[{"Name": "nofile", "Soft": 1, "Hard": 3}]),
+     "recreate", "start", ["ulimits"]),
+    ("shm size changed", dict(shm_size="128m"), container(ShmSize=67108864), "recreate", "start", ["shm_size"]),
 ]
 
 
@@ -217,3 +230,33 @@ def test_a_given_hostname_is_carried_the_engines_is_not():
     assert "Hostname" not in create_body(desired(env={"A": "2"}), current, IMAGE, IMAGE)
     current["Config"]["Hostname"] = "web1"
     assert create_body(desired(env={"A": "2"}), current, IMAGE, IMAGE)["Hostname"] == "web1"
+
+
+class _Engine:
+    """Just enough of _engine.Engine for resolving container references: inspects from a table."""
+
+    host = "unix:///test.sock"
+
+    def __init__(self, containers):
+        import contextlib
+
+        from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound
+
+        def inspect_container(name):
+            if name not in containers:
+                raise EngineNotFound("no such container: %s" % name)
+            return containers[name]
+
+        self.api = type("Api", (), {"inspect_container": staticmethod(inspect_container)})()
+        self.call = lambda what: contextlib.nullcontext()
+
+
+def test_container_references_are_resolved_to_the_id_the_engine_stores():
+    from ansible_collections.kapal.docker.plugins.module_utils._containers import _resolve_container_refs
+
+    engine = _Engine({"db": {"Id": "f" * 64}})
+    resolved = _resolve_container_refs(engine, desired(pid_mode="container:db", network_mode="container:db"))
+    assert resolved.values["pid_mode"] == resolved.values["network_mode"] == "container:" + "f" * 64
+    assert _resolve_container_refs(engine, desired(pid_mode="host")).values["pid_mode"] == "host"
+    with pytest.raises(KapalError, match=r"^pid_mode: no container named 'gone' on Docker Engine at unix:///test.sock$"):
+        _resolve_container_refs(engine, desired(pid_mode="container:gone"))

@@ -1,0 +1,380 @@
+# Copyright (c) kapal.docker contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Benchmarks against the real engine: 20 containers with kapal.docker and with the anchor, community.docker.
+
+Run by ``make bench`` (the venv, the collection link and the test bed are up). Measures, for each
+scenario, the wall time and the peak memory of the whole run (ansible-playbook and every process it
+starts), ``--repetitions`` times, and reports the median. Nothing here asserts a time.
+
+Scenarios (each: create 20 containers, then the same run again, which must change nothing):
+  containers   one kapal.docker.containers task with 20 items
+  container    a loop of 20 kapal.docker.container tasks
+  anchor       a loop of 20 community.docker.docker_container tasks (a venv of its own, see below)
+  sdk          the engine's own cost: the docker SDK creating + starting 20 (then inspecting 20)
+
+community.docker is never a dependency of the collection: it is taken from the ``ansible`` package on
+PyPI (``pip download --no-deps``), only ``ansible_collections/community/docker`` is extracted, into a
+cache directory outside the checkout ($KAPAL_BENCH_CACHE, default ~/.cache/kapal-docker-bench) with a
+venv of ansible-core and the docker SDK. When that cannot be fetched, the results say why and the other
+scenarios are still measured.
+
+Writes bench/results/<UTC timestamp>.json and bench/results/latest.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+RESULTS = os.path.join(HERE, "results")
+VENV_BIN = os.path.join(ROOT, ".venv", "bin")
+COLLECTIONS = os.path.join(ROOT, ".collections")
+CACHE = os.environ.get("KAPAL_BENCH_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "kapal-docker-bench")
+TESTBED_FACTS = os.path.join(os.environ.get("KAPAL_TESTBED_DIR", "/var/lib/kapal-testbed"), "testbed.json")
+
+ANSIBLE_PACKAGE = "ansible==12.3.0"
+ANCHOR_REQUIREMENTS = ["ansible-core==2.19.14", "docker==7.1.0"]
+PREFIX = "kapal-bench-"
+SAMPLE_SECONDS = 0.05
+
+
+# -- measuring one command: wall time, the peak of its largest process, the peak of its whole tree ----
+
+def _children(pid_table, root):
+    tree, todo = [root], [root]
+    while todo:
+        parent = todo.pop()
+        for pid, ppid in pid_table.items():
+            if ppid == parent:
+                tree.append(pid)
+                todo.append(pid)
+    return tree
+
+
+def _tree_rss_kib(root):
+    """The summed resident memory (KiB) of ``root`` and every descendant, from /proc."""
+    table, rss = {}, {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry) as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            table[int(entry)] = int(fields[1])
+            rss[int(entry)] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+        except (OSError, IndexError, ValueError):
+            continue
+    return sum(rss.get(pid, 0) for pid in _children(table, root))
+
+
+def measure(command, env):
+    """Run ``command``; returns dict(wall_s, max_rss_mib, tree_rss_mib, rc, output)."""
+    with tempfile.TemporaryFile("w+") as output:
+        started = time.monotonic()
+        proc = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        peak = [0]
+        done = threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak[0] = max(peak[0], _tree_rss_kib(proc.pid))
+                done.wait(SAMPLE_SECONDS)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        wall = time.monotonic() - started
+        done.set()
+        sampler.join()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read()
+    # ru_maxrss of a waited child: the largest single process of its tree (Linux: KiB).
+    return dict(wall_s=round(wall, 3), max_rss_mib=round(usage.ru_maxrss / 1024.0, 1),
+                tree_rss_mib=round(peak[0] / 1024.0, 1), rc=proc.returncode, output=text)
+
+
+# -- the engine: clean-up and the SDK baseline -------------------------------------------------------
+
+SDK_SCRIPT = r"""
+import json, sys, time
+import docker
+host, image, count, prefix, mode = sys.argv[1:6]
+api = docker.APIClient(base_url=host, version="auto")
+started = time.monotonic()
+if mode == "create":
+    for n in range(int(count)):
+        name = "%s%02d" % (prefix, n)
+        created = api.create_container(image, ["sleep", "3600"], name=name,
+                                       host_config=api.create_host_config(network_mode="none"))
+        api.start(created["Id"])
+else:
+    listing = api.containers(all=True)
+    for n in range(int(count)):
+        api.inspect_container("%s%02d" % (prefix, n))
+print(json.dumps(dict(engine_s=round(time.monotonic() - started, 3))))
+"""
+
+
+def engine_api(host):
+    import docker  # the project venv's SDK: bench/run.py runs with .venv/bin/python
+
+    return docker.APIClient(base_url=host, version="auto")
+
+
+def clean_up(api):
+    for entry in api.containers(all=True):
+        if any(n.lstrip("/").startswith(PREFIX) for n in entry.get("Names") or []):
+            api.remove_container(entry["Id"], force=True)
+
+
+def count_running(api):
+    return len([e for e in api.containers(filters=dict(status="running"))
+                if any(n.lstrip("/").startswith(PREFIX) for n in e.get("Names") or [])])
+
+
+# -- the anchor: community.docker from the ansible package, in a venv of its own ---------------------
+
+def anchor_paths():
+    venv = os.path.join(CACHE, "venv-anchors")
+    return dict(venv=venv, python=os.path.join(venv, "bin", "python"),
+                playbook=os.path.join(venv, "bin", "ansible-playbook"),
+                collections=os.path.join(CACHE, "collections"),
+                stamp=os.path.join(CACHE, "anchors.json"))
+
+
+def set_up_anchor(log):
+    """The anchor's venv and collections path; returns its facts, or raises RuntimeError(why)."""
+    paths = anchor_paths()
+    if os.path.exists(paths["stamp"]):
+        with open(paths["stamp"]) as handle:
+            return json.load(handle)
+    os.makedirs(CACHE, exist_ok=True)
+
+    def run(*command):
+        log("  $ %s" % " ".join(command))
+        proc = subprocess.run(command, capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise RuntimeError("%s failed: %s" % (" ".join(command[:4]), (proc.stderr or proc.stdout).strip()[-500:]))
+
+    if not os.path.exists(paths["python"]):
+        run(sys.executable, "-m", "venv", paths["venv"])
+    run(paths["python"], "-m", "pip", "install", "-q", *ANCHOR_REQUIREMENTS)
+    download = os.path.join(CACHE, "download")
+    run(paths["python"], "-m", "pip", "download", "-q", "--no-deps", "--only-binary", ":all:", "-d", download, ANSIBLE_PACKAGE)
+    wheel = next((os.path.join(download, f) for f in sorted(os.listdir(download)) if f.endswith(".whl")), None)
+    if wheel is None:
+        raise RuntimeError("pip download %s gave no wheel in %s" % (ANSIBLE_PACKAGE, download))
+    member_prefix = "ansible_collections/community/docker/"
+    shutil.rmtree(paths["collections"], ignore_errors=True)
+    with zipfile.ZipFile(wheel) as archive:
+        members = [m for m in archive.namelist() if m.startswith(member_prefix)]
+        if not members:
+            raise RuntimeError("%s holds no %s" % (os.path.basename(wheel), member_prefix))
+        archive.extractall(paths["collections"], members)
+    with open(os.path.join(paths["collections"], member_prefix, "MANIFEST.json")) as handle:
+        version = json.load(handle)["collection_info"]["version"]
+    os.unlink(wheel)  # 54 MB: only the extracted collection is kept
+    facts = dict(community_docker=version, ansible_package=ANSIBLE_PACKAGE, requirements=ANCHOR_REQUIREMENTS,
+                 venv=paths["venv"], collections=paths["collections"])
+    with open(paths["stamp"], "w") as handle:
+        json.dump(facts, handle, indent=2)
+    return facts
+
+
+# -- the playbooks ---------------------------------------------------------------------------------
+
+def playbook(kind, host, image, count):
+    names = ["%s%02d" % (PREFIX, n) for n in range(count)]
+    if kind == "containers":
+        task = {"name": "%d containers in one task" % count, "kapal.docker.containers": dict(
+            docker_host=host, defaults=dict(image=image, command="sleep 3600", network_mode="none"),
+            containers=[dict(name=name) for name in names])}
+    else:
+        module = "kapal.docker.container" if kind == "container" else "community.docker.docker_container"
+        args = dict(name="{{ item }}", image=image, command="sleep 3600", network_mode="none", state="started",
+                    docker_host=host)
+        task = {"name": "one task per container", module: args, "loop": names}
+    play = dict(hosts="localhost", connection="local", gather_facts=False, tasks=[task])
+    return json.dumps([play], indent=2)  # JSON is YAML
+
+
+def changed_count(output):
+    for line in output.splitlines():
+        if line.startswith("localhost") and "changed=" in line:
+            return int(line.split("changed=")[1].split()[0])
+    return None
+
+
+# -- the run -----------------------------------------------------------------------------------------
+
+def version_of(python, module):
+    proc = subprocess.run([python, "-c", "from %s import __version__; print(__version__)" % module],
+                          capture_output=True, text=True, check=False)
+    return proc.stdout.strip() or None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=20)
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--scenarios", default="sdk,containers,container,anchor")
+    args = parser.parse_args()
+    scenarios = args.scenarios.split(",")
+
+    def log(text):
+        print(text, flush=True)
+
+    with open(TESTBED_FACTS) as handle:
+        testbed = json.load(handle)
+    host, image = testbed["docker_host"], testbed["busybox_image"]
+    api = engine_api(host)
+    os.makedirs(RESULTS, exist_ok=True)
+
+    anchor, anchor_error = None, None
+    if "anchor" in scenarios:
+        log("setting up the anchor (community.docker from %s) in %s" % (ANSIBLE_PACKAGE, CACHE))
+        try:
+            anchor = set_up_anchor(log)
+        except (RuntimeError, OSError) as exc:
+            anchor_error = str(exc)
+            log("  anchor unavailable: %s" % anchor_error)
+
+    ours_env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_PYTHON_INTERPRETER=os.path.join(VENV_BIN, "python"),
+                    ANSIBLE_NOCOLOR="1", ANSIBLE_HOST_KEY_CHECKING="false", PATH=VENV_BIN + os.pathsep + os.environ["PATH"])
+    commands = {}
+    sdk = [os.path.join(VENV_BIN, "python"), "-c", SDK_SCRIPT, host, image, str(args.count), PREFIX]
+    if "sdk" in scenarios:
+        commands["sdk"] = ((sdk + ["create"], sdk + ["inspect"]), dict(os.environ))
+    work = tempfile.mkdtemp(prefix="kapal-bench-")
+    for kind in ("containers", "container", "anchor"):
+        if kind not in scenarios or (kind == "anchor" and anchor is None):
+            continue
+        path = os.path.join(work, "%s.yml" % kind)
+        with open(path, "w") as handle:
+            handle.write(playbook(kind, host, image, args.count))
+        if kind == "anchor":
+            paths = anchor_paths()
+            env = dict(ours_env, ANSIBLE_COLLECTIONS_PATH=paths["collections"], ANSIBLE_PYTHON_INTERPRETER=paths["python"],
+                       PATH=os.path.dirname(paths["playbook"]) + os.pathsep + os.environ["PATH"])
+            commands[kind] = ([paths["playbook"], "-i", "localhost,", path], env)
+        else:
+            commands[kind] = ([os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", path], ours_env)
+
+    runs = dict((kind, dict(create=[], idempotent=[])) for kind in commands)
+    try:
+        for repetition in range(args.repetitions):
+            for kind, (command, env) in commands.items():
+                clean_up(api)
+                for phase in ("create", "idempotent"):
+                    this = command[0 if phase == "create" else 1] if kind == "sdk" else command
+                    result = measure(this, env)
+                    entry = dict((k, result[k]) for k in ("wall_s", "max_rss_mib", "tree_rss_mib", "rc"))
+                    if kind == "sdk":
+                        entry["engine_s"] = json.loads(result["output"].strip().splitlines()[-1])["engine_s"] if result["rc"] == 0 else None
+                    else:
+                        entry["changed"] = changed_count(result["output"])
+                    entry["running_after"] = count_running(api)
+                    if result["rc"] != 0:
+                        entry["error"] = result["output"][-2000:]
+                    runs[kind][phase].append(entry)
+                    log("rep %d %-10s %-10s wall %6.2fs  max rss %6.1f MiB  tree rss %6.1f MiB  rc %s%s" % (
+                        repetition + 1, kind, phase, entry["wall_s"], entry["max_rss_mib"], entry["tree_rss_mib"],
+                        entry["rc"], "" if kind == "sdk" else "  changed=%s" % entry["changed"]))
+        clean_up(api)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    summary = {}
+    for kind, phases in runs.items():
+        summary[kind] = {}
+        for phase, entries in phases.items():
+            ok = [e for e in entries if e["rc"] == 0]
+            summary[kind][phase] = dict(
+                median_wall_s=round(statistics.median(e["wall_s"] for e in ok), 2) if ok else None,
+                median_max_rss_mib=round(statistics.median(e["max_rss_mib"] for e in ok), 1) if ok else None,
+                median_tree_rss_mib=round(statistics.median(e["tree_rss_mib"] for e in ok), 1) if ok else None,
+                failed_runs=len(entries) - len(ok),
+            )
+            if kind == "sdk" and ok:
+                summary[kind][phase]["median_engine_s"] = round(statistics.median(e["engine_s"] for e in ok), 2)
+
+    engine = api.version()
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    report = dict(
+        timestamp=stamp, count=args.count, repetitions=args.repetitions,
+        machine=dict(cpus=os.cpu_count(), python=platform.python_version(), kernel=platform.release()),
+        engine=dict(version=engine.get("Version"), api=engine.get("ApiVersion"), host=host),
+        ours=dict(ansible_core=version_of(os.path.join(VENV_BIN, "python"), "ansible.release"),
+                  docker_sdk=version_of(os.path.join(VENV_BIN, "python"), "docker")),
+        anchor=anchor if anchor is not None else dict(error=anchor_error or "not measured"),
+        summary=summary, runs=runs,
+    )
+    path = os.path.join(RESULTS, "%s.json" % stamp)
+    with open(path, "w") as handle:
+        json.dump(report, handle, indent=2)
+    with open(os.path.join(RESULTS, "latest.md"), "w") as handle:
+        handle.write(markdown(report))
+    log("\n" + markdown(report))
+    log("results: %s" % path)
+    failed = sum(s["failed_runs"] for phases in summary.values() for s in phases.values())
+    return 1 if failed else 0
+
+
+LABELS = dict(sdk="engine only: docker SDK, sequential", containers="kapal.docker.containers, one task",
+              container="kapal.docker.container, loop of %d", anchor="community.docker.docker_container, loop of %d")
+
+
+def markdown(report):
+    count = report["count"]
+    lines = [
+        "# kapal.docker bench, %s" % report["timestamp"], "",
+        "%d busybox containers (`sleep 3600`, network_mode none); median of %d runs; Docker Engine %s (API %s); %s CPUs."
+        % (count, report["repetitions"], report["engine"]["version"], report["engine"]["api"], report["machine"]["cpus"]),
+        "",
+        "| scenario | create %d: wall | idempotent re-run: wall | peak RSS, largest process | peak RSS, whole tree |" % count,
+        "|---|---:|---:|---:|---:|",
+    ]
+    for kind in ("sdk", "containers", "container", "anchor"):
+        if kind not in report["summary"]:
+            continue
+        create, again = report["summary"][kind]["create"], report["summary"][kind]["idempotent"]
+
+        def seconds(phase):
+            text = "%.2f s" % phase["median_wall_s"] if phase["median_wall_s"] is not None else "failed"
+            if phase.get("median_engine_s") is not None:
+                text += " (%.2f s in the engine)" % phase["median_engine_s"]
+            return text
+
+        rss = "%s / %s MiB" % (create["median_max_rss_mib"], again["median_max_rss_mib"])
+        tree = "%s / %s MiB" % (create["median_tree_rss_mib"], again["median_tree_rss_mib"])
+        label = LABELS[kind] % count if "%d" in LABELS[kind] else LABELS[kind]
+        lines.append("| %s | %s | %s | %s | %s |" % (label, seconds(create), seconds(again), rss, tree))
+    lines.append("")
+    anchor = report["anchor"]
+    if "error" in anchor:
+        lines.append("community.docker: not measured (%s)." % anchor["error"])
+    else:
+        lines.append("community.docker %s (from %s), ansible-core %s, docker SDK %s; kapal.docker on ansible-core %s, docker SDK %s."
+                     % (anchor["community_docker"], anchor["ansible_package"], anchor["requirements"][0].split("==")[1],
+                        anchor["requirements"][1].split("==")[1], report["ours"]["ansible_core"], report["ours"]["docker_sdk"]))
+    lines.append("RSS columns: create / idempotent re-run. \"sdk\" wall time includes the Python start-up and SDK import;"
+                 " the time in parentheses is the engine calls alone (the idempotent row: one list + %d inspects)." % count)
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
