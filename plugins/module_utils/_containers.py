@@ -30,7 +30,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._container_options im
     resolve_comparisons,
     same,
 )
-from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError, one_line
+from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineConflict, EngineNotFound, KapalError, one_line
 from ansible_collections.kapal.docker.plugins.module_utils._images import ensure_image, inspect_image
 from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef
 
@@ -234,6 +234,17 @@ def inspect_container(engine, name):
             return engine.api.inspect_container(name)
     except EngineNotFound:
         return None
+
+
+def _settled(engine, name, patience=10.0):
+    """The inspect answer of a container another client is creating right now: the engine reserves
+    the name (a create answers 409) a moment before the container can be inspected."""
+    deadline = time.monotonic() + patience
+    while True:
+        found = inspect_container(engine, name)
+        if found is not None or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
 
 
 def snapshot(engine, names, prune_label=None):
@@ -455,7 +466,12 @@ def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
         try:
             if kind == "prune":
                 return Outcome(item, prune_one(engine, item, prune_label, check_mode))
-            return Outcome(item.name, reconcile_one(engine, item, current[item.name], check_mode))
+            try:
+                return Outcome(item.name, reconcile_one(engine, item, current[item.name], check_mode))
+            except EngineConflict:
+                # Another run changed this container since the snapshot (the engine answered 409,
+                # e.g. the name is already in use): plan once more from the engine's state now.
+                return Outcome(item.name, reconcile_one(engine, item, _settled(engine, item.name), check_mode))
         except KapalError as exc:
             return Outcome(item if kind == "prune" else item.name, error=str(exc))
 

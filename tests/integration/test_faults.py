@@ -305,9 +305,8 @@ def test_a_module_run_against_the_stopped_engine_names_it(own_engine, testbed):
 # Two plays reconciling the same containers at once --------------------------------------------
 
 def test_two_plays_reconciling_the_same_ten_containers_at_once(docker_api, testbed, tmp_path):
-    """Exactly ten containers, none twice, and a re-run settles. (Not yet: "no error". A play that
-    loses the race to create a name fails with the engine's 409 name conflict: _containers.py
-    creates from a snapshot taken before the other play's create; see tests/RELIABILITY.md.)"""
+    """Both plays succeed, exactly ten containers, none twice, and a re-run settles. A play that loses
+    the race to create a name gets the engine's 409 and plans that container again from its state now."""
     token = uuid.uuid4().hex[:8]
     prefix = "%srace-%s-" % (PREFIX, token)
     containers = [{"name": "%s%02d" % (prefix, i)} for i in range(10)]
@@ -326,11 +325,7 @@ def test_two_plays_reconciling_the_same_ten_containers_at_once(docker_api, testb
         outputs = [proc.communicate(timeout=600)[0] for proc in procs]
         for proc, output in zip(procs, outputs):
             assert "Traceback" not in output, output
-            fatal = [line for line in output.splitlines() if line.startswith("fatal:")]
-            assert len(fatal) == (0 if proc.returncode == 0 else 1), output
-            for line in fatal:
-                msg = json.loads(line.split("=> ", 1)[1])["msg"]
-                assert "\n" not in msg and "is already in use" in msg and prefix in msg, msg
+            assert proc.returncode == 0, output
         found = _prefixed(docker_api, prefix)
         assert sorted(n.lstrip("/") for c in found for n in c["Names"]) == [c["name"] for c in containers]
         assert all(c["State"] == "running" for c in found), found
