@@ -7,6 +7,7 @@ import sys
 import urllib.request
 
 from tests.conftest import COLLECTIONS, ROOT
+from tests.integration.events import mutating, recorded_events
 
 
 def _play():
@@ -34,3 +35,22 @@ def test_demo_converges_serves_and_is_idempotent():
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
     assert _recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
     assert "kapal-demo-web | 127.0.0.1:5080/kapal-demo/web:1.0 | running | 0.0.0.0:8080->80/tcp" in second.stdout
+
+
+def test_roles_in_check_mode_write_nothing(docker_api):
+    """The demo's roles and tasks (engine, registry, service) in check mode, with a change a real
+    run would make (another published port): changes predicted, no mutating engine event."""
+    assert _play().returncode == 0  # converged first, so the check run differs only by the port
+    bindir = os.path.dirname(sys.executable)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
+    with recorded_events(docker_api) as events:
+        check = subprocess.run(
+            [os.path.join(bindir, "ansible-playbook"), "-i", "localhost,", "-c", "local", "--check", "--diff",
+             "-e", "ansible_python_interpreter=%s" % sys.executable, "-e", "demo_port=18089",
+             os.path.join(ROOT, "playbooks", "demo.yml")],
+            capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=900,
+        )
+    assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
+    assert _recap(check.stdout)["changed"] >= 1, check.stdout[-4000:]
+    assert [event for event in mutating(events) if "kapal-demo" in event] == []
+    assert docker_api.inspect_container("kapal-demo-web")["HostConfig"]["PortBindings"]["80/tcp"][0]["HostPort"] == "8080"
