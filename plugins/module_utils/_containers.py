@@ -256,14 +256,22 @@ def snapshot(engine, names, prune_label=None):
         listing = engine.api.containers(all=True)
     existing = {}
     strays = []
+    ids = {}
     wanted = set(names)
     for entry in listing:
         entry_names = [n.lstrip("/") for n in entry.get("Names") or []]
         name = next((n for n in entry_names if "/" not in n), None)
+        ids[entry["Id"]] = name
         if name in wanted:
             existing[name] = entry["Id"]
         elif prune_label and prune_label in (entry.get("Labels") or {}):
             strays.append(name)
+    for name in sorted(wanted - set(existing)):
+        # An id given as a name would plan a new container named after it (or, with state
+        # absent, nothing at all): refuse it, naming the container it belongs to.
+        owner = next((owner for cid, owner in ids.items() if len(name) >= 12 and cid.startswith(name)), None)
+        if owner is not None:
+            raise KapalError("name: %r is the id of container %r; give the container's name" % (name, owner))
     current = dict((name, inspect_container(engine, existing[name]) if name in existing else None) for name in names)
     return current, sorted(strays)
 

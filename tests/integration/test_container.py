@@ -355,3 +355,17 @@ def test_env_file_changes_recreate(name, bed, tmp_path):
     result = converge(args)
     assert result["actions"] == ["recreate: env changed", "start"]
     assert "LEVEL=2" in result["container"]["Config"]["Env"]
+
+
+def test_a_container_id_given_as_name_is_refused(docker_api, testbed):
+    name = "kapal-it-ctr-idname-%d" % os.getpid()
+    created = docker_api.create_container(testbed["busybox_image"], command=["true"], name=name,
+                                          host_config=docker_api.create_host_config(network_mode="none"))
+    try:
+        for check_mode in (True, False):
+            result = run_module("container", {"name": created["Id"][:12], "state": "absent"}, check_mode=check_mode)
+            assert result.failed
+            assert result["msg"] == "name: %r is the id of container %r; give the container's name" % (created["Id"][:12], name)
+        assert docker_api.inspect_container(name)["Id"] == created["Id"]
+    finally:
+        docker_api.remove_container(name, force=True)
