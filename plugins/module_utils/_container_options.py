@@ -55,8 +55,12 @@ class Option:
     ``parse(task value)`` -> normalized value (KapalError naming the option on bad input);
     ``read(container inspect)`` -> the container's value; ``write(create body, value)``;
     ``expect(value, image inspect)`` -> what a container made from that image holds (default: value);
-    ``default(image inspect)`` -> what a container holds when the option is not given (None: not
-    carried over on a recreate); ``live``: the engine update fields that change it in place;
+    ``default(image inspect)`` -> what a container holds when the option is not given (None: unknown);
+    ``carry``: how a recreate that is not given the option keeps the old container's value:
+    ``difference`` (what the old value holds beyond the default: list items and dictionary keys; a
+    scalar unless it equals the default), ``whole`` (the whole value unless it is empty or equals the
+    default) or ``never``; ``engine_default``: the ``docker info`` field holding the engine's own default when
+    ``default`` gives none (e.g. ``LoggingDriver``); ``live``: the engine update fields that change it in place;
     ``merge_into``: the parsed value is merged under that option's (env_file under env);
     ``container_ref``: a value ``container:<name>`` names another container, which the engine stores
     as ``container:<id>`` (resolved against the engine before planning).
@@ -71,6 +75,8 @@ class Option:
     live: tuple = ()
     expect: Optional[Callable[[Any, dict], Any]] = None
     default: Optional[Callable[[dict], Any]] = None
+    carry: str = "difference"
+    engine_default: Optional[str] = None
     merge_into: Optional[str] = None
     container_ref: bool = False
 
@@ -78,19 +84,22 @@ class Option:
         """What a container created with ``value`` from ``image`` (an inspect answer) holds."""
         return self.expect(value, image or {}) if self.expect else value
 
-    def carried(self, current, old_image):
-        """On a recreate without this option: the part of the old container's value that did not
-        come from its image or the engine's defaults (None: nothing to carry over)."""
-        if self.default is None:
+    def carried(self, current, old_image, engine_info=None):
+        """On a recreate without this option: what of the old container's value did not come from its
+        image (``old_image``; None: unknown, so everything is kept) or from the engine's defaults
+        (``engine_info``, the ``docker info`` answer). None: nothing to carry over."""
+        if self.carry == "never" or self.read is None or self.write is None:
             return None
         actual = self.read(current)
-        if old_image is None:
-            return actual
-        default = self.default(old_image)
-        if isinstance(actual, dict) and isinstance(default, dict):
+        default = self.default(old_image or {}) if self.default is not None else None
+        if default is None and self.engine_default:
+            default = (engine_info or {}).get(self.engine_default)
+        if self.carry == "difference" and isinstance(actual, dict) and isinstance(default, dict):
             return dict((k, v) for k, v in actual.items() if k not in default or default[k] != v) or None
-        if isinstance(actual, list) and isinstance(default, list):
+        if self.carry == "difference" and isinstance(actual, list) and isinstance(default, list):
             return [item for item in actual if item not in default] or None
+        if self.carry == "whole" and actual in ([], {}):
+            return None  # nothing to write
         return None if actual == default else actual
 
 
@@ -170,8 +179,11 @@ def _read_mounts(inspect):
     mounts = []
     for mount in _host(inspect, "Mounts") or []:
         size = (mount.get("TmpfsOptions") or {}).get("SizeBytes")
+        source = mount.get("Source") or ""
+        if mount.get("Type") == "volume" and is_anonymous_volume(source):
+            source = ""  # an anonymous volume kept from an older container
         mounts.append(dict(
-            type=mount.get("Type"), source=mount.get("Source") or "", target=mount.get("Target"),
+            type=mount.get("Type"), source=source, target=mount.get("Target"),
             read_only=bool(mount.get("ReadOnly")), tmpfs_size=size or None,
         ))
     return sorted(mounts, key=lambda m: m["target"])
@@ -191,8 +203,28 @@ def _write_mounts(body, mounts):
 
 # -- volumes: binds and named volumes in HostConfig.Binds, anonymous ones in Config.Volumes -----
 
+_ANONYMOUS_VOLUME_NAME = re.compile(r"^[0-9a-f]{64}$")
+
+
+def is_anonymous_volume(name):
+    """Is ``name`` one the engine gave an anonymous volume (64 hex digits)?"""
+    return bool(_ANONYMOUS_VOLUME_NAME.match(name or ""))
+
+
+def anonymous_volumes(inspect):
+    """{container path: volume name} of a container's anonymous volumes (from ``volumes: [/path]``,
+    the image's VOLUME, a ``mounts`` volume without a source, or kept from an older container)."""
+    return dict((mount.get("Destination"), mount.get("Name")) for mount in inspect.get("Mounts") or []
+                if mount.get("Type") == "volume" and is_anonymous_volume(mount.get("Name")))
+
+
+def _unnamed(volume):
+    """A container keeps its predecessor's anonymous volume by binding it by name: still anonymous."""
+    return Volume(volume.target) if is_anonymous_volume(volume.source) and volume.mode == "rw" else volume
+
+
 def _read_volumes(inspect):
-    volumes = set(parse_volumes(_host(inspect, "Binds") or [], "volumes"))
+    volumes = set(_unnamed(v) for v in parse_volumes(_host(inspect, "Binds") or [], "volumes"))
     bound = set(v.target for v in volumes)
     volumes.update(Volume(target) for target in (_cfg(inspect, "Volumes") or {}) if target not in bound)
     return sorted(volumes)
@@ -495,7 +527,7 @@ OPTIONS = (
     Option(
         "image", dict(type="str"), parse=_parse_image,
         read=lambda i: i.get("Image"),
-        write=lambda body, value: _set_cfg(body, "Image", value),
+        write=lambda body, value: _set_cfg(body, "Image", value), carry="never",
         expect=lambda value, image: image.get("Id") or "%s (not present yet)" % value,
     ),
     Option(
@@ -573,11 +605,11 @@ OPTIONS = (
             aliases=dict(type="list", elements="str"),
             ipv4_address=dict(type="str"),
         )), parse=_parse_networks, read=_read_networks, write=_write_networks,
-        default=lambda image: None,
+        default=lambda image: [dict(name="bridge", aliases=[], ipv4_address=None)], carry="whole",
     ),
     Option(
         "network_mode", dict(type="str"), parse=str, read=_read_network_mode,
-        write=lambda body, value: _set_host(body, "NetworkMode", value), default=lambda image: None,
+        write=lambda body, value: _set_host(body, "NetworkMode", value), default=lambda image: "bridge",
         container_ref=True,
     ),
     Option(
@@ -616,7 +648,7 @@ OPTIONS = (
     Option(
         "log_driver", dict(type="str"), parse=str,
         read=lambda i: (_host(i, "LogConfig") or {}).get("Type"),
-        write=_write_log_driver, default=lambda image: None,
+        write=_write_log_driver, engine_default="LoggingDriver",
     ),
     Option(
         "log_options", dict(type="dict"), parse=_string_map("log_options"),

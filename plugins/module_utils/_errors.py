@@ -29,6 +29,15 @@ class KapalError(Exception):
     """A failure whose text is already the complete, one-line message for the user."""
 
 
+class PartialFailure(KapalError):
+    """A failure that comes with a result to report: ``result`` (a dict, e.g. ``changed`` and what was
+    done before the failure) is returned with the failure message."""
+
+    def __init__(self, message, result):
+        super().__init__(message)
+        self.result = result
+
+
 class EngineUnreachable(KapalError):
     """The engine could not be reached at all (socket, TCP or TLS handshake)."""
 

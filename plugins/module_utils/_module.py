@@ -12,7 +12,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._engine import (
     Engine,
     EngineConfig,
 )
-from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, PartialFailure
 
 
 def engine_module(argument_spec, **kwargs):
@@ -28,18 +28,26 @@ def engine_module(argument_spec, **kwargs):
 def run_module(module, body):
     """Connect, run ``body(module, engine)`` for its result dict, and exit; failures become one line.
 
-    A ``diff`` in the result is shown only when the task runs in diff mode.
+    A ``diff`` in the result is shown only when the task runs in diff mode. A PartialFailure's result
+    (e.g. ``changed`` and what was done before the failure) is returned with its message.
     """
     engine = None
     try:
         engine = Engine(EngineConfig.from_options(module.params))
         result = body(module, engine)
+    except PartialFailure as exc:
+        module.fail_json(msg=str(exc), **_shown(module, exc.result))
     except KapalError as exc:
         module.fail_json(msg=str(exc))
     else:
-        if not module._diff:  # pylint: disable=protected-access
-            result.pop("diff", None)
-        module.exit_json(**result)
+        module.exit_json(**_shown(module, result))
     finally:
         if engine is not None:
             engine.close()
+
+
+def _shown(module, result):
+    result = dict(result)
+    if not module._diff:  # pylint: disable=protected-access
+        result.pop("diff", None)
+    return result

@@ -13,11 +13,27 @@ description:
   - Only the options a task gives are managed; an option not given is left as it is. In particular what
     the image provides (its CMD, ENTRYPOINT, ENV, EXPOSE, labels, volumes, healthcheck) is never drift.
   - A managed option that differs recreates the container. Memory, CPUs and the restart policy are
-    changed in place instead (the container keeps its id). A recreate creates the new container first,
-    under a temporary name, and only then removes the old one and renames the new one; named volumes
-    and bind mounts stay, and host options the task does not give (ports, volumes, networks, memory...)
-    are carried over.
+    changed in place instead (the container keeps its id).
   - Option names follow C(community.docker.docker_container) where the concept is the same.
+notes:
+  - "A recreate keeps the old container until the new one runs: the new container is created under a
+    temporary name, the old one is stopped (it may hold the host ports) and renamed aside, the new one
+    takes the name and is started (and waited for, with O(wait)), and only then is the old one removed.
+    When the new container cannot start (or does not pass O(wait)), it is removed and the old one gets
+    its name back and runs again if it ran; the task fails and says so."
+  - "A recreate keeps the old container's data: named volumes and bind mounts stay, and its anonymous
+    volumes (from O(volumes) entries such as V(/data), O(mounts) of type V(volume) without a source,
+    and the image's C(VOLUME)) are mounted into the new container at the same paths, as Docker Compose
+    does. They are not removed with the old container, nor with O(state=absent)."
+  - "Options the task does not give are carried over from the old container on a recreate (not given
+    means as it is), except what came from its image or the engine's defaults. C(actions) and the diff
+    name them, e.g. C(kept from the old container: published_ports). Nothing is carried over from a
+    container the engine could not start and that never ran (a port taken, bad log options): a task
+    that wants it started makes it anew from the task alone."
+  - "Check mode pulls nothing: with O(pull=always) the registry is asked, and a pull that would bring
+    another image predicts the recreate it causes."
+  - "When the task fails, it still reports C(changed) and the C(actions) done before the failure. A
+    container the task created and could not start is removed, never left behind."
 author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:
@@ -344,15 +360,20 @@ container:
   description:
     - The container's C(docker inspect) answer after the task; in check mode, before it.
     - None when the container is absent (or would be created in check mode).
-  returned: success
+    - After a failure, the container as it is then.
+  returned: always
   type: dict
   sample: {Id: "3f2a9c...", Name: /web, State: {Status: running, Running: true}, Config: {Image: "kapal-test/busybox:latest"}}
 actions:
-  description: What was done (or would be done in check mode), in order.
-  returned: success
+  description:
+    - What was done (or would be done in check mode), in order. A recreate also says which options it keeps
+      from the old container and which anonymous volumes it hands on.
+    - After a failure, what was done before it (and how it was undone).
+  returned: always
   type: list
   elements: str
-  sample: ["pull: kapal-test/busybox:latest", "recreate: image, env changed", "start"]
+  sample: ["pull: kapal-test/busybox:latest", "recreate: image, env changed", "kept from the old container: published_ports",
+           "kept the old container's anonymous volumes: /data", "start"]
 """
 
 from ansible_collections.kapal.docker.plugins.module_utils._container_options import MUTUALLY_EXCLUSIVE, argument_spec

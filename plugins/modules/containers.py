@@ -14,7 +14,7 @@ description:
   - Each item takes every option of M(kapal.docker.container) (C(name) is required), and
     behaves exactly as that module would (the same planner, the same comparisons, the same recreate).
   - When an item fails, the others still finish; then the task fails with one line naming every failed
-    item and why.
+    item and why, and still returns C(changed) (true when any item changed) and every item's result.
   - With O(prune_label), containers carrying that label that are not in the list are removed.
 author:
   - kapal.docker maintainers (@kapal)
@@ -96,8 +96,10 @@ EXAMPLES = r"""
 
 RETURN = r"""
 containers:
-  description: One result per listed container, in the order given, then one per pruned container.
-  returned: success
+  description:
+    - One result per listed container, in the order given, then one per pruned container.
+    - Also when the task fails; a failed item's C(error) says why, its C(actions) what was done before.
+  returned: always
   type: list
   elements: dict
   contains:
@@ -110,10 +112,14 @@ containers:
       type: bool
       sample: true
     actions:
-      description: What was done to it, in order.
+      description: What was done to it, in order (see the C(actions) of M(kapal.docker.container)).
       type: list
       elements: str
-      sample: ["recreate: env changed", "start"]
+      sample: ["recreate: env changed", "kept from the old container: published_ports", "start"]
+    error:
+      description: Why this container failed; None when it did not.
+      type: str
+      sample: "image registry.example.com/app:2 is not present on Docker Engine at unix:///var/run/docker.sock and pull is never"
     container:
       description: Its C(docker inspect) answer after the task (before it in check mode); None when absent.
       type: dict

@@ -215,7 +215,8 @@ def test_recreate_carries_over_what_the_task_does_not_manage(name, bed, docker_a
     # A later task manages only env: the ports and memory stay.
     result = converge(dict(name=name, env={"A": "2"}))
     host = docker_api.inspect_container(name)["HostConfig"]
-    assert result["actions"] == ["recreate: env changed", "start"]
+    assert result["actions"] == ["recreate: env changed", "kept from the old container: command, published_ports, networks, memory",
+                                 "start"]
     assert host["PortBindings"] == {"80/tcp": [{"HostIp": "", "HostPort": "18105"}]}
     assert host["Memory"] == 64 * 1024 ** 2
     assert docker_api.inspect_container(name)["Config"]["Cmd"] == ["sleep", "3600"]

@@ -121,7 +121,8 @@ def test_privileged_sees_every_device_and_can_mount(name, testbed, docker_api):
 
     runc gives a privileged container every capability the kernel knows; on a host whose own bounding
     set lacks one (some VMs drop CAP_SYS_RESOURCE) no privileged container can start. Then this proves
-    that the task fails in one line with the engine's reason, and that the container was made privileged.
+    that the task fails in one line with the engine's reason (runc applying every capability: the
+    container was made privileged), and that the container it could not start is not left behind.
     """
     plain = dict(name=name + "-plain", image=testbed["python_image"], command="sleep 3600", network_mode="none",
                  wait="running")
@@ -132,7 +133,8 @@ def test_privileged_sees_every_device_and_can_mount(name, testbed, docker_api):
         result = run_module("container", privileged)
         assert result.failed and "unable to apply caps: operation not permitted" in result["msg"], result
         assert "\n" not in result["msg"]
-        assert docker_api.inspect_container(privileged["name"])["HostConfig"]["Privileged"] is True
+        assert result["actions"] == ["create", "remove: the new container could not start"] and result["changed"] is False
+        assert privileged["name"] not in [n.lstrip("/") for c in docker_api.containers(all=True) for n in c["Names"]]
         return
     result = converge(privileged)
     assert result["container"]["HostConfig"]["Privileged"] is True
@@ -166,7 +168,9 @@ def test_recreate_carries_the_options_over(name, testbed, docker_api):
     converge(busybox(name, testbed, privileged=True, capabilities=["NET_ADMIN"], ulimits=["nofile:100:200"],
                      tmpfs=["/run/app"], shm_size="80m", env={"GEN": "1"}, state="present"))
     result = converge(dict(name=name, env={"GEN": "2"}, state="present"))
-    assert result["actions"] == ["recreate: env changed"]
+    assert result["actions"] == [
+        "recreate: env changed",
+        "kept from the old container: command, network_mode, privileged, capabilities, ulimits, tmpfs, shm_size"]
     host = docker_api.inspect_container(name)["HostConfig"]
     assert host["Privileged"] is True and host["CapAdd"] == ["CAP_NET_ADMIN"]
     assert host["Ulimits"] == [{"Name": "nofile", "Soft": 100, "Hard": 200}]

@@ -4,14 +4,21 @@ import pytest
 
 from ansible_collections.kapal.docker.plugins.module_utils._containers import (
     Desired,
+    ItemResult,
+    Outcome,
     Plan,
+    batch_result,
+    carry_over,
     create_body,
     diff_of,
+    never_ran,
     plan,
+    task_result,
+    with_carry_over,
 )
-from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, PartialFailure
 
-IMAGE = {"Id": "sha256:new", "Config": {"Cmd": ["sh"], "Env": ["PATH=/bin"], "Labels": {"vendor": "kapal"}}}
+IMAGE = {"Id": "sha256:new", "RepoTags": ["kapal-test/busybox:latest"], "Config": {"Cmd": ["sh"], "Env": ["PATH=/bin"], "Labels": {"vendor": "kapal"}}}
 
 
 def container(running=True, image="sha256:new", **host):
@@ -32,6 +39,11 @@ def container(running=True, image="sha256:new", **host):
 def desired(**params):
     params.setdefault("name", "web")
     return Desired.from_params(params)
+
+
+def recreate_body(d, current, image, old_image, engine_info=None):
+    """The create body of a recreate of ``current`` (made from ``old_image``) into ``image``."""
+    return create_body(d, image, current, carry_over(d, current, old_image, engine_info))
 
 
 def run_plan(params, current, image="default"):
@@ -141,22 +153,31 @@ def test_diff_shows_only_what_differs():
 
 def test_recreate_body_carries_host_options_and_the_command():
     d = desired(env={"A": "2"})
-    body = create_body(d, container(), IMAGE, IMAGE)
+    body = recreate_body(d, container(), IMAGE, IMAGE)
     assert body["Image"] == "kapal-test/busybox:latest"
     assert body["Env"] == ["A=2"]
     assert body["Cmd"] == ["sleep", "1d"]  # set by the user, not by the image: kept
     assert body["HostConfig"]["PortBindings"] == {"80/tcp": [{"HostIp": "", "HostPort": "8080"}]}
     assert body["HostConfig"]["Binds"] == ["/srv:/data"]
-    assert body["HostConfig"]["NetworkMode"] == "bridge"
+    assert "NetworkMode" not in body["HostConfig"]  # the engine's default network, as before
+    assert "NetworkingConfig" not in body
 
 
 def test_recreate_body_uses_the_old_image_id_when_its_name_moved():
-    body = create_body(desired(env={"A": "2"}), container(image="sha256:old"), IMAGE, OLD_IMAGE)
+    body = recreate_body(desired(env={"A": "2"}), container(image="sha256:old"), IMAGE, OLD_IMAGE)
     assert body["Image"] == "sha256:old"
 
 
+def test_recreate_body_uses_the_old_image_id_when_its_tag_moved_to_another_image():
+    moved = dict(IMAGE, RepoTags=["kapal-test/busybox:old"])  # what the name means now is another image
+    assert recreate_body(desired(env={"A": "2"}), container(image="sha256:new"), moved, moved)["Image"] == "sha256:new"
+    plain_name = container()
+    plain_name["Config"]["Image"] = "kapal-test/busybox"  # the engine lists it with its tag
+    assert recreate_body(desired(env={"A": "2"}), plain_name, IMAGE, IMAGE)["Image"] == "kapal-test/busybox"
+
+
 def test_given_network_mode_is_not_overridden_by_carried_networks():
-    body = create_body(desired(network_mode="host"), container(), IMAGE, IMAGE)
+    body = recreate_body(desired(network_mode="host"), container(), IMAGE, IMAGE)
     assert body["HostConfig"]["NetworkMode"] == "host" and "NetworkingConfig" not in body
 
 
@@ -177,16 +198,16 @@ def test_recreate_carries_what_the_user_set_not_what_the_old_image_gave():
     current = container(image="sha256:old")
     current["Config"].update(Cmd=["sh"], Env=["PATH=/bin", "A=1"], Labels={"vendor": "kapal", "app": "web"},
                              Volumes={"/var/lib": {}})
-    body = create_body(desired(image="busybox"), current, IMAGE, OLD_IMAGE)
+    body = recreate_body(desired(image="busybox"), current, IMAGE, OLD_IMAGE)
     assert "Cmd" not in body  # it was the old image's CMD: the new image's applies
     assert body["Env"] == ["A=1"] and body["Labels"] == {"app": "web"}
     assert "Volumes" not in body
     current["Config"]["Cmd"] = ["sleep", "1d"]
-    assert create_body(desired(image="busybox"), current, IMAGE, OLD_IMAGE)["Cmd"] == ["sleep", "1d"]
+    assert recreate_body(desired(image="busybox"), current, IMAGE, OLD_IMAGE)["Cmd"] == ["sleep", "1d"]
 
 
 def test_recreate_without_the_old_image_keeps_everything():
-    body = create_body(desired(labels={"x": "1"}), container(), IMAGE, None)
+    body = recreate_body(desired(labels={"x": "1"}), container(), IMAGE, None)
     assert body["Cmd"] == ["sleep", "1d"] and body["Env"] == ["A=1", "PATH=/bin"]
 
 
@@ -227,9 +248,9 @@ def test_an_items_networks_replace_the_defaults_network_mode():
 
 def test_a_given_hostname_is_carried_the_engines_is_not():
     current = container()
-    assert "Hostname" not in create_body(desired(env={"A": "2"}), current, IMAGE, IMAGE)
+    assert "Hostname" not in recreate_body(desired(env={"A": "2"}), current, IMAGE, IMAGE)
     current["Config"]["Hostname"] = "web1"
-    assert create_body(desired(env={"A": "2"}), current, IMAGE, IMAGE)["Hostname"] == "web1"
+    assert recreate_body(desired(env={"A": "2"}), current, IMAGE, IMAGE)["Hostname"] == "web1"
 
 
 class _Engine:
@@ -260,3 +281,167 @@ def test_container_references_are_resolved_to_the_id_the_engine_stores():
     assert _resolve_container_refs(engine, desired(pid_mode="host")).values["pid_mode"] == "host"
     with pytest.raises(KapalError, match=r"^pid_mode: no container named 'gone' on Docker Engine at unix:///test.sock$"):
         _resolve_container_refs(engine, desired(pid_mode="container:gone"))
+
+
+# -- what a recreate keeps from the old container, and says it keeps -------------------------------
+
+ENGINE_INFO = {"LoggingDriver": "json-file"}
+NEVER_STARTED = {"Status": "created", "Running": False, "ExitCode": 128, "StartedAt": "0001-01-01T00:00:00Z",
+                 "Error": "driver failed programming external connectivity: port is already allocated"}
+
+
+def recreate_plan(params, current, image=IMAGE, old_image=IMAGE, engine_info=None):
+    d = desired(**params)
+    p = plan(d, current, image, d.comparisons)
+    assert p.action == "recreate"
+    return with_carry_over(p, d, current, image, old_image, ENGINE_INFO if engine_info is None else engine_info)
+
+
+def test_a_recreate_says_what_it_keeps_from_the_old_container():
+    current = container(Memory=64 * 1024 ** 2, LogConfig={"Type": "json-file", "Config": {}})
+    p = recreate_plan(dict(env={"A": "2"}), current)
+    assert list(p.carried) == ["command", "published_ports", "volumes", "labels", "memory"]
+    assert p.describe() == ["recreate: env changed",
+                            "kept from the old container: command, published_ports, volumes, labels, memory", "start"]
+    d = desired(env={"A": "2"})
+    assert diff_of(d, current, p)["after"]["kept_from_old_container"] == {
+        "command": ["sleep", "1d"], "published_ports": ["8080:80/tcp"], "volumes": ["/srv:/data"], "labels": {"app": "web"},
+        "memory": 64 * 1024 ** 2}
+    given = recreate_plan(dict(env={"A": "2"}, command="sleep 1d", published_ports=[], volumes=[], labels={"app": "web"},
+                               memory="64m"), current)
+    assert given.carried == {} and given.describe() == ["recreate: env, published_ports, volumes changed", "start"]
+    assert "kept_from_old_container" not in diff_of(d, current, given)["after"]
+
+
+@pytest.mark.parametrize("host, network_settings, kept", [
+    (dict(NetworkMode="default"), {"bridge": {"Aliases": None}}, {}),
+    (dict(NetworkMode="bridge"), {"bridge": {}}, {}),
+    (dict(NetworkMode="host"), {"host": {}}, {"network_mode": "host"}),
+    (dict(NetworkMode="front"), {"front": {"Aliases": ["web", "0123456789ab"]}, "back": {}},
+     {"networks": [dict(name="front", aliases=["web"], ipv4_address=None), dict(name="back", aliases=[], ipv4_address=None)]}),
+])
+def test_networks_are_kept_whole_and_the_default_network_is_not_news(host, network_settings, kept):
+    current = container(**host)
+    current["NetworkSettings"]["Networks"] = network_settings
+    carried = recreate_plan(dict(env={"A": "2"}), current).carried
+    assert dict((k, v) for k, v in carried.items() if k.startswith("network")) == kept
+
+
+def test_the_log_driver_is_kept_unless_it_is_the_engines_default():
+    current = container(LogConfig={"Type": "local", "Config": {}})
+    assert recreate_plan(dict(env={"A": "2"}), current).carried["log_driver"] == "local"
+    assert "log_driver" not in recreate_plan(dict(env={"A": "2"}), current, engine_info={"LoggingDriver": "local"}).carried
+    assert recreate_plan(dict(env={"A": "2"}), current, engine_info={}).carried["log_driver"] == "local"  # unknown: kept
+
+
+def test_a_container_that_never_ran_is_remade_from_the_task_alone():
+    current = container(running=False, LogConfig={"Type": "json-file", "Config": {"max-size": "bogus"}})
+    current["State"] = dict(NEVER_STARTED)
+    assert never_ran(current)
+    p = recreate_plan(dict(image="busybox"), current)  # nothing differs, but a start would fail again
+    assert p.fresh and p.carried == {} and p.then == "start"
+    assert p.describe() == ["recreate: the old container never ran, nothing is kept from it", "start"]
+    assert "LogConfig" not in p.body["HostConfig"] and "PortBindings" not in p.body["HostConfig"]
+    changed = recreate_plan(dict(env={"A": "2"}), current)
+    assert changed.describe()[0] == "recreate: env changed; the old container never ran, nothing is kept from it"
+    assert changed.body["Image"] == "kapal-test/busybox:latest"  # the image is not an option kept: it is the container's
+    assert run_plan(dict(state="present"), current).action == "none"  # not asked to run: left as it is
+
+
+@pytest.mark.parametrize("state, fresh", [
+    ({"Status": "created", "ExitCode": 0, "StartedAt": "0001-01-01T00:00:00Z", "Error": ""}, False),  # only created
+    ({"Status": "exited", "ExitCode": 1, "StartedAt": "2024-01-01T00:00:00Z", "Error": ""}, False),  # ran, then failed
+    ({"Status": "created", "ExitCode": 127, "StartedAt": "0001-01-01T00:00:00Z", "Error": ""}, True),
+    (NEVER_STARTED, True),
+    ({"Status": "running", "Running": True, "StartedAt": "2024-01-01T00:00:00Z"}, False),
+])
+def test_never_ran(state, fresh):
+    current = container()
+    current["State"] = state
+    assert never_ran(current) is fresh
+
+
+def test_a_created_container_that_was_not_started_keeps_its_settings():
+    current = container(running=False)
+    current["State"].update(Status="created", StartedAt="0001-01-01T00:00:00Z", ExitCode=0, Error="")
+    assert run_plan({}, current).action == "start"
+    assert "published_ports" in recreate_plan(dict(env={"A": "2"}), current).carried
+
+
+ANON = "a" * 64
+OTHER_ANON = "b" * 64
+DATA_IMAGE = dict(IMAGE, Config=dict(IMAGE["Config"], Volumes={"/var/lib/db": {}}))
+
+
+def with_anonymous_volumes(current, **volumes):
+    """``current`` with anonymous volumes {container path: volume name} as the engine reports them."""
+    current["Config"]["Volumes"] = dict((target, {}) for target in volumes)
+    current["Mounts"] = [dict(Type="volume", Name=name, Destination=target, Driver="local", RW=True)
+                         for target, name in volumes.items()]
+    current["Mounts"].append(dict(Type="bind", Source="/srv", Destination="/data", RW=True))
+    return current
+
+
+def test_a_recreate_mounts_the_old_anonymous_volumes_at_the_same_paths():
+    current = with_anonymous_volumes(container(), **{"/anon": ANON, "/var/lib/db": OTHER_ANON})
+    p = recreate_plan(dict(env={"A": "2"}, volumes=["/anon", "/srv:/data"], command="sleep 1d", published_ports=["8080:80"],
+                           labels={"app": "web"}), current, DATA_IMAGE, DATA_IMAGE)
+    assert p.kept_volumes == {"/anon": ANON, "/var/lib/db": OTHER_ANON}
+    assert sorted(p.body["HostConfig"]["Binds"]) == sorted(["/srv:/data", ANON + ":/anon", OTHER_ANON + ":/var/lib/db"])
+    assert p.body["Volumes"] == {"/anon": {}}
+    assert p.describe() == ["recreate: env changed", "kept the old container's anonymous volumes: /anon, /var/lib/db",
+                            "start"]
+    assert diff_of(desired(env={"A": "2"}), current, p)["after"]["kept_anonymous_volumes"] == ["/anon", "/var/lib/db"]
+
+
+def test_an_anonymous_volume_is_kept_only_where_the_new_container_wants_one():
+    current = with_anonymous_volumes(container(), **{"/anon": ANON, "/var/lib/db": OTHER_ANON})
+    p = recreate_plan(dict(volumes=["/other", "named:/anon"]), current)  # IMAGE declares no VOLUME
+    assert p.kept_volumes == {}
+    assert p.body["HostConfig"]["Binds"] == ["named:/anon"]
+
+
+def test_an_anonymous_mount_keeps_its_volume_too():
+    current = with_anonymous_volumes(container(), **{"/cache": ANON})
+    p = recreate_plan(dict(env={"A": "2"}, mounts=[dict(type="volume", target="/cache")]), current)
+    assert p.kept_volumes == {"/cache": ANON}
+    assert p.body["HostConfig"]["Mounts"] == [dict(Type="volume", Target="/cache", ReadOnly=False, Source=ANON)]
+
+
+def test_a_kept_anonymous_volume_is_no_difference_on_the_next_run():
+    # The container a recreate made: the old volumes bound by their id-names.
+    current = container(Binds=["/srv:/data", ANON + ":/anon", OTHER_ANON + ":/var/lib/db"],
+                        Mounts=[dict(Type="volume", Source=ANON, Target="/cache", ReadOnly=False)])
+    current["Config"]["Volumes"] = {"/anon": {}, "/var/lib/db": {}}
+    params = dict(volumes=["/anon", "/srv:/data"], mounts=[dict(type="volume", target="/cache")])
+    assert run_plan(params, current, image=DATA_IMAGE).action == "none"
+    # ... and a later recreate neither keeps the image's volume as the user's nor loses the user's.
+    p = recreate_plan(dict(env={"A": "2"}), with_anonymous_volumes(current, **{"/anon": ANON, "/var/lib/db": OTHER_ANON}),
+                      DATA_IMAGE, DATA_IMAGE)
+    assert [str(v) for v in p.carried["volumes"]] == ["/anon", "/srv:/data"]
+
+
+def test_a_failed_item_reports_what_was_done():
+    done = ItemResult("web", changed=True, actions=["create", "start"], error="wait: container web is not running")
+    with pytest.raises(PartialFailure, match=r"^wait: container web is not running$") as failure:
+        task_result(Outcome("web", done, done.error))
+    assert failure.value.result == dict(changed=True, actions=["create", "start"], container=None)
+    assert task_result(Outcome("web", ItemResult("web", actions=["start"])))["actions"] == ["start"]
+
+
+def test_a_failed_batch_reports_every_item():
+    outcomes = [
+        Outcome("a", ItemResult("a", changed=True, actions=["create", "start"])),
+        Outcome("b", ItemResult("b", error="image b is not present"), "image b is not present"),
+        Outcome("c", ItemResult("c", actions=["create", "remove: the new container could not start"], error="start: port"),
+                "start: port"),
+        Outcome("d", error="remove container d: gone"),
+    ]
+    with pytest.raises(PartialFailure, match=r"^containers: 3 of 4 failed: b: image b is not present; c: start: port; d: ") as failure:
+        batch_result(outcomes, diff=True)
+    result = failure.value.result
+    assert result["changed"] is True
+    assert [(i["name"], i["changed"], i["error"]) for i in result["containers"]] == [
+        ("a", True, None), ("b", False, "image b is not present"), ("c", False, "start: port"), ("d", False, "remove container d: gone")]
+    assert result["containers"][2]["actions"] == ["create", "remove: the new container could not start"]
+    assert [d["before_header"] for d in result["diff"]] == ["a", "b", "c", "d"]
