@@ -290,7 +290,8 @@ NEVER_STARTED = {"Status": "created", "Running": False, "ExitCode": 128, "Starte
                  "Error": "driver failed programming external connectivity: port is already allocated"}
 
 
-def recreate_plan(params, current, image=IMAGE, old_image=IMAGE, engine_info=None):
+def recreate_plan(params, current, image=None, old_image=None, engine_info=None):
+    image, old_image = image or IMAGE, old_image or IMAGE
     d = desired(**params)
     p = plan(d, current, image, d.comparisons)
     assert p.action == "recreate"
