@@ -587,7 +587,7 @@ def _ip_address(option, value, also=()):
     except ValueError:
         raise KapalError("%s: invalid IP address %r (expected an IPv4 or IPv6 address%s)" % (
             option, value, "".join(" or " + word for word in also))) from None
-    return text[1:-1] if text.startswith("[") else text
+    return text[1:-1] if text.startswith("[") and text.endswith("]") else text
 
 
 def _parse_dns_servers(values):
@@ -610,7 +610,7 @@ def _host_entry(option, value, strict=True):
     text = str(value).strip()
     name, sep, ip = text.partition("=") if "=" in text else text.partition(":")
     if not strict:
-        return "%s:%s" % (name, ip)
+        return "%s:%s" % (name, ip[1:-1] if ip.startswith("[") and ip.endswith("]") else ip)
     if not sep or not name or any(c.isspace() for c in name):
         raise KapalError("%s: invalid host entry %r (expected name:ip, e.g. db.local:10.0.0.5)" % (option, value))
     return "%s:%s" % (name, _ip_address(option, ip, also=("host-gateway",)))

@@ -403,6 +403,8 @@ def test_the_vocabulary_of_docker_run_is_idempotent_against_the_real_inspect():
     # the new options compare against what the engine keeps
     (dict(etc_hosts=["gw:host-gateway", "db.local:10.0.0.5"]), REAL, "none", []),
     (dict(etc_hosts={"db.local": "10.0.0.6"}), REAL, "recreate", ["etc_hosts"]),
+    (dict(etc_hosts={"v6": "[::1]"}), _changed(REAL, ExtraHosts=["v6=[::1]"]), "none", []),
+    (dict(etc_hosts=["v6:::1"]), _changed(REAL, ExtraHosts=["v6:::1"]), "none", []),
     (dict(dns_servers=["10.0.0.3"]), REAL, "recreate", ["dns_servers"]),
     (dict(dns_search_domains=[]), REAL, "recreate", ["dns_search_domains"]),
     (dict(domainname=""), REAL, "recreate", ["domainname"]),
