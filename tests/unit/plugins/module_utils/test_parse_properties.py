@@ -132,7 +132,7 @@ def test_volume_modes_in_any_order_are_one_mode(source, target, picks, propagati
     ordered = parse_volume("%s:%s:%s" % (source, target, ",".join(words)))
     assert parse_volume("%s:%s:%s" % (source, target, ",".join(shuffled))) == ordered
     assert parse_volume(ordered.bind()) == ordered
-    assert ordered.mode.split(",")[0] == ("ro" if "ro" in words else "rw")
+    assert ordered.mode.partition(",")[0] == ("ro" if "ro" in words else "rw")
 
 
 @settings(max_examples=100, deadline=None)
