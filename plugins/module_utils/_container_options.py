@@ -9,19 +9,27 @@ into the create call (``write``, into an Engine API create body: Config fields a
 (``expect``, e.g. ``env`` merged over the image's ENV as the engine merges it), how it is compared
 by default, and which engine update fields change it live.
 
+Option names follow community.docker's docker_container where the concept is the same; the names of
+``docker run`` and Compose are aliases (``dns``, ``extra_hosts``, ``expose``), so that a task ports by
+renaming its module.
+
 The modules' argument specs, the documentation check, the diff and the planner all come from
 ``OPTIONS``. A value of None means "not given, leave it as it is": only given options are compared.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
+
+from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
 from ansible_collections.kapal.docker.plugins.module_utils._parse import (
+    Duration,
     Port,
     Volume,
     env_to_dict,
@@ -30,6 +38,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._parse import (
     parse_duration,
     parse_env_file,
     parse_env_value,
+    parse_port,
     parse_ports,
     parse_size,
     parse_volumes,
@@ -45,7 +54,19 @@ PULL_POLICIES = ("missing", "always", "never")
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
 MOUNT_TYPES = ("bind", "volume", "tmpfs")
 MUTUALLY_EXCLUSIVE = (("networks", "network_mode"),)
+_RESTART_POLICY = re.compile(r"^(?P<name>[a-z-]+)(?::(?P<retries>\d+))?$")
 _BUILTIN_NETWORK_MODES = ("host", "none")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a container made for the task is made of besides one option's own value: the image
+    (inspect answer, {} when not known), the task's other normalized values, and the container as it
+    is now (inspect answer or None), whose options the task does not give are carried over."""
+
+    image: dict = field(default_factory=dict)
+    values: dict = field(default_factory=dict)
+    current: Optional[dict] = None
 
 
 @dataclass(frozen=True)
@@ -54,13 +75,15 @@ class Option:
 
     ``parse(task value)`` -> normalized value (KapalError naming the option on bad input);
     ``read(container inspect)`` -> the container's value; ``write(create body, value)``;
-    ``expect(value, image inspect)`` -> what a container made from that image holds (default: value);
-    ``default(image inspect)`` -> what a container holds when the option is not given (None: unknown);
+    ``expect(value, Context)`` -> what a container made for the task holds, e.g. with the image's
+    part merged in (default: value); ``default(image inspect)`` -> what a container holds when the
+    option is not given (None: unknown);
     ``carry``: how a recreate that is not given the option keeps the old container's value:
     ``difference`` (what the old value holds beyond the default: list items and dictionary keys; a
     scalar unless it equals the default), ``whole`` (the whole value unless it is empty or equals the
     default) or ``never``; ``engine_default``: the ``docker info`` field holding the engine's own default when
     ``default`` gives none (e.g. ``LoggingDriver``); ``live``: the engine update fields that change it in place;
+    ``live_if(value)``: whether the engine can change it in place to that value (default: always);
     ``merge_into``: the parsed value is merged under that option's (env_file under env);
     ``container_ref``: a value ``container:<name>`` names another container, which the engine stores
     as ``container:<id>`` (resolved against the engine before planning).
@@ -73,16 +96,24 @@ class Option:
     write: Optional[Callable[[dict, Any], None]]
     compare: str = "strict"
     live: tuple = ()
-    expect: Optional[Callable[[Any, dict], Any]] = None
+    live_if: Optional[Callable[[Any], bool]] = None
+    expect: Optional[Callable[[Any, Context], Any]] = None
     default: Optional[Callable[[dict], Any]] = None
     carry: str = "difference"
     engine_default: Optional[str] = None
     merge_into: Optional[str] = None
     container_ref: bool = False
 
-    def expected(self, value, image):
-        """What a container created with ``value`` from ``image`` (an inspect answer) holds."""
-        return self.expect(value, image or {}) if self.expect else value
+    def expected(self, value, image, values=None, current=None):
+        """What a container created with ``value`` from ``image`` (an inspect answer) holds, the task
+        giving ``values`` for the container ``current`` (None: a new one)."""
+        if self.expect is None:
+            return value
+        return self.expect(value, Context(image or {}, dict(values or {}), current))
+
+    def updates_live(self, value):
+        """Can the engine change this option in place to ``value``?"""
+        return bool(self.live) and (self.live_if is None or bool(self.live_if(value)))
 
     def carried(self, current, old_image, engine_info=None):
         """On a recreate without this option: what of the old container's value did not come from its
@@ -138,6 +169,20 @@ def _argv(option):
             return [str(item) for item in value]
         raise KapalError("%s: expected a string or a list of arguments, got %r" % (option, value))
     return parse
+
+
+def _expect_command(value, context):
+    """An empty command leaves it to the engine, which gives the container the image's CMD, unless
+    the container has an entrypoint of its own (given, or carried over): then it runs that alone."""
+    if value:
+        return value
+    if "entrypoint" in context.values:
+        entrypoint = context.values["entrypoint"]
+    else:
+        entrypoint = _cfg(context.current or {}, "Entrypoint")
+        if entrypoint == _image_cfg(context.image, "Entrypoint"):
+            entrypoint = None  # the image's: not carried over
+    return [] if entrypoint else list(_image_cfg(context.image, "Cmd") or [])
 
 
 def _string_map(option):
@@ -224,7 +269,7 @@ def _unnamed(volume):
 
 
 def _read_volumes(inspect):
-    volumes = set(_unnamed(v) for v in parse_volumes(_host(inspect, "Binds") or [], "volumes"))
+    volumes = set(_unnamed(v) for v in parse_volumes(_host(inspect, "Binds") or [], "volumes", strict=False))
     bound = set(v.target for v in volumes)
     volumes.update(Volume(target) for target in (_cfg(inspect, "Volumes") or {}) if target not in bound)
     return sorted(volumes)
@@ -257,40 +302,53 @@ def _write_ports(body, ports):
 # -- healthcheck ---------------------------------------------------------------------------------
 
 _HEALTH_KEYS = ("Test", "Interval", "Timeout", "Retries", "StartPeriod")
+_HEALTH_DURATIONS = ("Interval", "Timeout", "StartPeriod")
+
+
+def _health(key, value):
+    """One healthcheck field in its normalized form: durations as Duration (shown as '10s'), 0 for unset."""
+    if key == "Test":
+        return list(value) if value else None
+    return Duration(value or 0) if key in _HEALTH_DURATIONS else (value or 0)
 
 
 def _parse_healthcheck(value):
     test = value.get("test")
     if isinstance(test, str):
         test = ["NONE"] if test.upper() == "NONE" else ["CMD-SHELL", test]
-    elif test is not None:
+    elif isinstance(test, (list, tuple)):
+        if any(isinstance(item, (dict, list, tuple)) or item is None for item in test):
+            raise KapalError("healthcheck: test must be a list of strings, got %r" % (test,))
         test = [str(item) for item in test]
         if not test:
             raise KapalError("healthcheck: test must not be empty (use [NONE] to disable the image's healthcheck)")
         if test[0] not in ("NONE", "CMD", "CMD-SHELL"):
             test = ["CMD"] + test
+    elif test is not None:
+        raise KapalError("healthcheck: test must be a shell command string or a list such as [CMD, wget, -q, localhost], "
+                         "got %r" % (test,))
     result = dict(Test=test)
     for key, name in (("Interval", "interval"), ("Timeout", "timeout"), ("StartPeriod", "start_period")):
         given = value.get(name)
-        result[key] = parse_duration(given, "healthcheck.%s" % name) if given is not None else 0
+        result[key] = _health(key, parse_duration(given, "healthcheck.%s" % name) if given is not None else 0)
     result["Retries"] = value.get("retries") or 0
     return result
 
 
 def _read_healthcheck(inspect):
     health = _cfg(inspect, "Healthcheck") or {}
-    return dict((key, health.get(key) or (None if key == "Test" else 0)) for key in _HEALTH_KEYS)
+    return dict((key, _health(key, health.get(key))) for key in _HEALTH_KEYS)
 
 
 def _expect_healthcheck(value, image):
     base = _image_cfg(image, "Healthcheck") or {}
     if value["Test"] == ["NONE"]:
         return dict(value)
-    return dict((key, value[key] or base.get(key) or (None if key == "Test" else 0)) for key in _HEALTH_KEYS)
+    return dict((key, _health(key, value[key] or base.get(key))) for key in _HEALTH_KEYS)
 
 
 def _write_healthcheck(body, value):
-    body["Healthcheck"] = dict((key, item) for key, item in value.items() if item)
+    body["Healthcheck"] = dict((key, item if key == "Test" else int(item)) for key, item in value.items() if item)
 
 
 # -- networks: the first one goes into the create call, the others are connected after ----------
@@ -350,9 +408,31 @@ def networks_to_connect(networks):
 
 # -- restart policy, resources, logging ----------------------------------------------------------
 
+def _parse_restart_policy(value):
+    """'no', 'on-failure', 'always', 'unless-stopped' ('on-failure:3' is split by parse_options)."""
+    text = str(value)
+    if text.lower() in ("false", "no"):  # YAML's unquoted no arrives as a boolean
+        return "no"
+    if text not in RESTART_POLICIES:
+        raise KapalError("restart_policy: expected no, on-failure[:max-retries], always or unless-stopped, got %r" % (value,))
+    return text
+
+
+def _parse_restart_retries(value):
+    retries = int(value)
+    if retries < 0:
+        raise KapalError("restart_retries: expected a number of restarts, 0 or more, got %r" % (value,))
+    return retries
+
+
 def _write_restart(key):
     def write(body, value):
-        body.setdefault("HostConfig", {}).setdefault("RestartPolicy", {})[key] = value
+        policy = body.setdefault("HostConfig", {}).setdefault("RestartPolicy", {})
+        policy[key] = value
+        if policy.get("Name") != "on-failure":
+            # The engine refuses a retry count with any other policy (`docker update --restart=no`
+            # on an on-failure:3 container sends 0 as well).
+            policy["MaximumRetryCount"] = 0
     return write
 
 
@@ -372,6 +452,12 @@ def _write_log_driver(body, value):
 
 def _read_log_options(inspect):
     return dict((_host(inspect, "LogConfig") or {}).get("Config") or {})
+
+
+def _parse_network_mode(value):
+    """'default' is the engine's name for its default network, bridge, which is what it reports."""
+    value = str(value)
+    return "bridge" if value == "default" else value
 
 
 def _read_network_mode(inspect):
@@ -523,18 +609,101 @@ def _parse_shm_size(value):
     return size
 
 
+# -- DNS, /etc/hosts, exposed ports ----------------------------------------------------------------
+
+def _ip_address(option, value, also=()):
+    text = str(value).strip()
+    if text in also:
+        return text
+    try:
+        ipaddress.ip_address(text[1:-1] if text.startswith("[") and text.endswith("]") else text)
+    except ValueError:
+        raise KapalError("%s: invalid IP address %r (expected an IPv4 or IPv6 address%s)" % (
+            option, value, "".join(" or " + word for word in also))) from None
+    return text[1:-1] if text.startswith("[") and text.endswith("]") else text
+
+
+def _parse_dns_servers(values):
+    return [_ip_address("dns_servers", value) for value in values]
+
+
+def _words(option):
+    """A list of plain words (DNS search domains, resolver options): as given, in order."""
+    def parse(values):
+        words = [str(value).strip() for value in values]
+        for word, value in zip(words, values):
+            if not word or any(c.isspace() for c in word):
+                raise KapalError("%s: invalid entry %r (expected one word, no white space)" % (option, value))
+        return words
+    return parse
+
+
+def _host_entry(option, value, strict=True):
+    """'name:ip' or 'name=ip' -> 'name:ip' (IPv6 addresses keep their colons)."""
+    text = str(value).strip()
+    name, sep, ip = text.partition("=") if "=" in text else text.partition(":")
+    if not strict:
+        return "%s:%s" % (name, ip[1:-1] if ip.startswith("[") and ip.endswith("]") else ip)
+    if not sep or not name or any(c.isspace() for c in name):
+        raise KapalError("%s: invalid host entry %r (expected name:ip, e.g. db.local:10.0.0.5)" % (option, value))
+    return "%s:%s" % (name, _ip_address(option, ip, also=("host-gateway",)))
+
+
+def _parse_etc_hosts(value):
+    """{name: ip} or ['name:ip', ...] -> the sorted list of 'name:ip' (as HostConfig.ExtraHosts holds them)."""
+    if isinstance(value, dict):
+        entries = []
+        for name, ip in value.items():
+            if not isinstance(ip, (str, int)) or isinstance(ip, bool):
+                raise KapalError("etc_hosts: the address of %s must be an IP address, got %r" % (name, ip))
+            entries.append(_host_entry("etc_hosts", "%s:%s" % (name, ip)))
+    elif isinstance(value, (list, tuple)):
+        entries = [_host_entry("etc_hosts", item) for item in value]
+    else:
+        raise KapalError("etc_hosts: expected a dictionary of name: ip or a list of name:ip, got %r" % (value,))
+    return sorted(set(entries))
+
+
+def _parse_exposed_ports(values):
+    """['80', '53/udp', '9000-9001'] -> ['53/udp', '80/tcp', '9000/tcp', '9001/tcp'] (sorted by port)."""
+    keys = set()
+    for value in values:
+        if ":" in str(value):
+            raise KapalError("exposed_ports: invalid port %r (expected port[-end][/tcp|udp|sctp]; publish with "
+                             "published_ports)" % (value,))
+        keys.update(port.key for port in parse_port(value, "exposed_ports"))
+    return _sorted_ports(keys)
+
+
+def _sorted_ports(keys):
+    return sorted(keys, key=lambda key: (int(key.split("/")[0]), key))
+
+
+def _image_exposed(image):
+    return set(_image_cfg(image, "ExposedPorts") or {})
+
+
+def _expect_exposed_ports(value, context):
+    """The ports given, the image's EXPOSEd ones and every published one (given, or carried over)."""
+    published = context.values.get("published_ports")
+    if published is None:
+        published = ports_from_bindings(_host(context.current or {}, "PortBindings"))
+    return _sorted_ports(set(value) | _image_exposed(context.image) | set(port.key for port in published))
+
+
 OPTIONS = (
     Option(
         "image", dict(type="str"), parse=_parse_image,
         read=lambda i: i.get("Image"),
         write=lambda body, value: _set_cfg(body, "Image", value), carry="never",
-        expect=lambda value, image: image.get("Id") or "%s (not present yet)" % value,
+        expect=lambda value, context: context.image.get("Id") or "%s (not present yet)" % value,
     ),
     Option(
         "command", dict(type="raw"), parse=_argv("command"),
-        read=lambda i: _cfg(i, "Cmd"),
+        read=lambda i: _cfg(i, "Cmd") or [],
         write=lambda body, value: _set_cfg(body, "Cmd", value),
-        default=lambda image: _image_cfg(image, "Cmd"),
+        expect=_expect_command,
+        default=lambda image: _image_cfg(image, "Cmd") or [],
     ),
     Option(
         "entrypoint", dict(type="raw"), parse=_argv("entrypoint"),
@@ -546,7 +715,7 @@ OPTIONS = (
         "env", dict(type="dict"), parse=_string_map("env"),
         read=lambda i: env_to_dict(_cfg(i, "Env")),
         write=lambda body, value: _set_cfg(body, "Env", env_to_list(value)),
-        expect=lambda value, image: dict(env_to_dict(_image_cfg(image, "Env")), **value),
+        expect=lambda value, context: dict(env_to_dict(_image_cfg(context.image, "Env")), **value),
         default=lambda image: env_to_dict(_image_cfg(image, "Env")),
     ),
     Option(
@@ -559,7 +728,7 @@ OPTIONS = (
     ),
     Option(
         "volumes", dict(type="list", elements="str"), parse=parse_volumes,
-        read=_read_volumes, write=_write_volumes, expect=_expect_volumes,
+        read=_read_volumes, write=_write_volumes, expect=lambda value, context: _expect_volumes(value, context.image),
         default=lambda image: _expect_volumes([], image),
     ),
     Option(
@@ -576,16 +745,16 @@ OPTIONS = (
         "labels", dict(type="dict"), parse=_string_map("labels"),
         read=lambda i: dict(_cfg(i, "Labels") or {}),
         write=lambda body, value: _set_cfg(body, "Labels", dict(value)),
-        expect=lambda value, image: dict(_image_cfg(image, "Labels") or {}, **value),
+        expect=lambda value, context: dict(_image_cfg(context.image, "Labels") or {}, **value),
         default=lambda image: dict(_image_cfg(image, "Labels") or {}),
     ),
     Option(
-        "restart_policy", dict(type="str", choices=list(RESTART_POLICIES)), parse=str,
+        "restart_policy", dict(type="str"), parse=_parse_restart_policy,
         read=lambda i: (_host(i, "RestartPolicy") or {}).get("Name") or "no",
         write=_write_restart("Name"), live=("RestartPolicy",), default=lambda image: "no",
     ),
     Option(
-        "restart_retries", dict(type="int"), parse=int,
+        "restart_retries", dict(type="int"), parse=_parse_restart_retries,
         read=lambda i: (_host(i, "RestartPolicy") or {}).get("MaximumRetryCount") or 0,
         write=_write_restart("MaximumRetryCount"), live=("RestartPolicy",), default=lambda image: 0,
     ),
@@ -596,7 +765,8 @@ OPTIONS = (
             timeout=dict(type="str"),
             retries=dict(type="int"),
             start_period=dict(type="str"),
-        )), parse=_parse_healthcheck, read=_read_healthcheck, write=_write_healthcheck, expect=_expect_healthcheck,
+        )), parse=_parse_healthcheck, read=_read_healthcheck, write=_write_healthcheck,
+        expect=lambda value, context: _expect_healthcheck(value, context.image),
         default=_read_healthcheck,
     ),
     Option(
@@ -608,7 +778,7 @@ OPTIONS = (
         default=lambda image: [dict(name="bridge", aliases=[], ipv4_address=None)], carry="whole",
     ),
     Option(
-        "network_mode", dict(type="str"), parse=str, read=_read_network_mode,
+        "network_mode", dict(type="str"), parse=_parse_network_mode, read=_read_network_mode,
         write=lambda body, value: _set_host(body, "NetworkMode", value), default=lambda image: "bridge",
         container_ref=True,
     ),
@@ -637,12 +807,12 @@ OPTIONS = (
     Option(
         "memory", dict(type="str"), parse=lambda value: parse_size(value, "memory"),
         read=lambda i: _host(i, "Memory") or 0,
-        write=_write_memory, live=("Memory", "MemorySwap"), default=lambda image: 0,
+        write=_write_memory, live=("Memory", "MemorySwap"), live_if=bool, default=lambda image: 0,
     ),
     Option(
         "cpus", dict(type="str"), parse=parse_cpus,
         read=lambda i: _host(i, "NanoCpus") or 0,
-        write=lambda body, value: _set_host(body, "NanoCpus", value), live=("NanoCpus",),
+        write=lambda body, value: _set_host(body, "NanoCpus", value), live=("NanoCpus",), live_if=bool,
         default=lambda image: 0,
     ),
     Option(
@@ -715,6 +885,43 @@ OPTIONS = (
         read=lambda i: _host(i, "ShmSize") or _DEFAULT_SHM_SIZE,
         write=lambda body, value: _set_host(body, "ShmSize", value), default=lambda image: _DEFAULT_SHM_SIZE,
     ),
+    Option(
+        "auto_remove", dict(type="bool"), parse=bool,
+        read=lambda i: bool(_host(i, "AutoRemove")),
+        write=lambda body, value: _set_host(body, "AutoRemove", value), default=lambda image: False,
+    ),
+    Option(
+        "domainname", dict(type="str"), parse=str,
+        read=lambda i: _cfg(i, "Domainname") or "",
+        write=lambda body, value: _set_cfg(body, "Domainname", value), default=lambda image: "",
+    ),
+    Option(
+        "dns_servers", dict(type="list", elements="str", aliases=["dns"]), parse=_parse_dns_servers,
+        read=lambda i: list(_host(i, "Dns") or []),
+        write=lambda body, value: _set_host(body, "Dns", list(value)), default=lambda image: [],
+    ),
+    Option(
+        "dns_search_domains", dict(type="list", elements="str", aliases=["dns_search"]),
+        parse=_words("dns_search_domains"),
+        read=lambda i: list(_host(i, "DnsSearch") or []),
+        write=lambda body, value: _set_host(body, "DnsSearch", list(value)), default=lambda image: [],
+    ),
+    Option(
+        "dns_opts", dict(type="list", elements="str", aliases=["dns_option", "dns_opt"]), parse=_words("dns_opts"),
+        read=lambda i: list(_host(i, "DnsOptions") or []),
+        write=lambda body, value: _set_host(body, "DnsOptions", list(value)), default=lambda image: [],
+    ),
+    Option(
+        "etc_hosts", dict(type="raw", aliases=["extra_hosts"]), parse=_parse_etc_hosts,
+        read=lambda i: sorted(set(_host_entry("etc_hosts", entry, strict=False) for entry in _host(i, "ExtraHosts") or [])),
+        write=lambda body, value: _set_host(body, "ExtraHosts", list(value)), default=lambda image: [],
+    ),
+    Option(
+        "exposed_ports", dict(type="list", elements="str", aliases=["exposed", "expose"]), parse=_parse_exposed_ports,
+        read=lambda i: _sorted_ports(_cfg(i, "ExposedPorts") or {}),
+        write=lambda body, value: body.setdefault("ExposedPorts", {}).update((key, {}) for key in value),
+        expect=_expect_exposed_ports, default=lambda image: _sorted_ports(_image_exposed(image)),
+    ),
 )
 
 OPTION_BY_NAME = dict((option.name, option) for option in OPTIONS)
@@ -726,7 +933,7 @@ CONTROL_SPEC = dict(
     state=dict(type="str", choices=list(STATES), default="started"),
     restart=dict(type="bool", default=False),
     recreate=dict(type="bool", default=False),
-    pull=dict(type="str", choices=list(PULL_POLICIES), default="missing"),
+    pull=dict(type="raw", default="missing"),
     wait=dict(type="str", choices=list(WAIT_STATES)),
     wait_timeout=dict(type="int", default=60),
     comparisons=dict(type="dict"),
@@ -751,8 +958,45 @@ def argument_spec(defaults=True):
 CONTROL_DEFAULTS = dict((name, entry["default"]) for name, entry in CONTROL_SPEC.items() if "default" in entry)
 
 
+def parse_pull(value):
+    """The ``pull`` option: missing|always|never, or community.docker's true (always) and false (missing)."""
+    if isinstance(value, str) and value in PULL_POLICIES:
+        return value
+    if value in BOOLEANS_TRUE:
+        return "always"
+    if value in BOOLEANS_FALSE:
+        return "missing"
+    raise KapalError("pull: expected missing, always, never, true (always) or false (missing), got %r" % (value,))
+
+
+def _split_restart_policy(params):
+    """``restart_policy: on-failure:3`` (docker run --restart) -> on-failure, and restart_retries 3."""
+    given = params.get("restart_policy")
+    match = _RESTART_POLICY.match(given) if isinstance(given, str) else None
+    if not match or match.group("retries") is None:
+        return params
+    retries = int(match.group("retries"))
+    if match.group("name") != "on-failure":
+        raise KapalError("restart_policy: a maximum retry count is only for on-failure, got %r" % given)
+    if params.get("restart_retries") is not None and params["restart_retries"] != retries:
+        raise KapalError("restart_policy: %r disagrees with restart_retries %r" % (given, params["restart_retries"]))
+    return dict(params, restart_policy=match.group("name"), restart_retries=retries)
+
+
+def _check_together(values, params):
+    """Options the engine refuses in some combinations: refused before anything is asked."""
+    retries, policy = values.get("restart_retries"), values.get("restart_policy")
+    if retries and policy != "on-failure":
+        raise KapalError("restart_retries: %d needs restart_policy on-failure, got %s" % (
+            retries, "no restart_policy" if policy is None else repr(params.get("restart_policy"))))
+    if values.get("auto_remove") and policy not in (None, "no"):
+        raise KapalError("auto_remove: cannot be used with restart_policy %r (the engine removes the container when it "
+                         "stops)" % (params.get("restart_policy"),))
+
+
 def parse_options(params):
     """Task values (None = not given) -> {name: normalized value} for the given options only."""
+    params = _split_restart_policy(params)
     values = {}
     for option in OPTIONS:
         given = params.get(option.name)
@@ -766,6 +1010,7 @@ def parse_options(params):
     for first, second in MUTUALLY_EXCLUSIVE:
         if first in values and second in values:
             raise KapalError("%s: cannot be given together with %s (%r)" % (first, second, params.get(second)))
+    _check_together(values, params)
     return values
 
 
@@ -800,8 +1045,8 @@ def same(mode, desired, actual):
 
 
 def plain(value):
-    """A normalized value as plain data for results and diffs (ports and volumes as strings)."""
-    if isinstance(value, (Port, Volume)):
+    """A normalized value as plain data for results and diffs (ports, volumes, durations as strings)."""
+    if isinstance(value, (Port, Volume, Duration)):
         return str(value)
     if isinstance(value, (list, tuple)):
         return [plain(item) for item in value]

@@ -28,6 +28,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._container_options im
     argument_spec,
     networks_to_connect,
     parse_options,
+    parse_pull,
     plain,
     resolve_comparisons,
     same,
@@ -75,7 +76,7 @@ class Desired:
             state=control["state"],
             values=parse_options(params),
             comparisons=resolve_comparisons(params.get("comparisons")),
-            pull=control["pull"],
+            pull=parse_pull(control["pull"]),
             recreate=bool(control["recreate"]),
             restart=bool(control["restart"]),
             wait=params.get("wait"),
@@ -180,7 +181,7 @@ def plan(desired, current, image, comparisons):
     for option in OPTIONS:
         if option.name not in desired.values or option.read is None:
             continue
-        wanted = option.expected(desired.values[option.name], image)
+        wanted = option.expected(desired.values[option.name], image, desired.values, current)
         actual = option.read(current)
         if not same(comparisons.get(option.name, option.compare), wanted, actual):
             differences.append(Difference(option.name, actual, wanted))
@@ -189,7 +190,7 @@ def plan(desired, current, image, comparisons):
     # A container that never ran is not started again as it is (it would fail the same way): it is
     # made anew from the task alone.
     needs_recreate = (desired.recreate or (fresh and desired.state == "started")
-                      or any(not OPTION_BY_NAME[d.option].live for d in differences))
+                      or any(not OPTION_BY_NAME[d.option].updates_live(d.after) for d in differences))
     if needs_recreate:
         keep_running = desired.state == "started" or (desired.state == "present" and is_running)
         return Plan("recreate", tuple(differences), then="start" if keep_running else None, fresh=fresh)
@@ -778,11 +779,32 @@ def _validated(validator, spec, params, where):
     return dict((key, value) for key, value in outcome.validated_parameters.items() if value is not None)
 
 
+def _where(item, index):
+    return "item %s" % (item.get("name") or "#%d" % (index + 1))
+
+
+def _refuse_unsupported(spec, items, defaults):
+    """The options of ``defaults`` and of every item that a container does not take, in one message."""
+    if defaults.get("name") is not None:
+        raise KapalError("containers: defaults: name is given per item, not as a default, got %r" % (defaults["name"],))
+    known = set(spec)
+    for entry in spec.values():
+        known.update(entry.get("aliases") or [])
+    found = []
+    for where, params in [("defaults", defaults)] + [(_where(item, index), item) for index, item in enumerate(items)]:
+        unknown = sorted(set(params) - known)
+        if unknown:
+            found.append("%s: unsupported option%s %s" % (where, "s" if len(unknown) > 1 else "", ", ".join(unknown)))
+    if found:
+        raise KapalError("containers: %s (an item takes the options of kapal.docker.container)" % "; ".join(found))
+
+
 def desired_list(items, defaults=None):
     """The ``containers`` list of kapal.docker.containers: every item validated against the spec
     that the table generates for one container, with ``defaults`` under it; no engine is asked."""
     exclusive = [list(group) for group in MUTUALLY_EXCLUSIVE]
     item_spec = argument_spec(defaults=False)
+    _refuse_unsupported(item_spec, items, dict(defaults or {}))
     defaults_spec = dict(item_spec, name=dict(type="str"))
     base = _validated(ArgumentSpecValidator(defaults_spec, mutually_exclusive=exclusive), defaults_spec,
                       dict(defaults or {}), "defaults")
@@ -790,7 +812,7 @@ def desired_list(items, defaults=None):
     validator = ArgumentSpecValidator(item_spec, mutually_exclusive=exclusive)
     desireds = []
     for index, item in enumerate(items):
-        where = "item %s" % (item.get("name") or "#%d" % (index + 1))
+        where = _where(item, index)
         own = _validated(validator, item_spec, item, where)
         params = dict(base)
         for group in MUTUALLY_EXCLUSIVE:  # an item's networks replace the defaults' network_mode, and so on

@@ -8,7 +8,9 @@ the value it refused. Every parsed value is in the normalized form the option ta
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import os
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,12 +19,24 @@ from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalE
 
 _PORT_NUMBERS = re.compile(r"^\d+(?:-\d+)?$")
 _PROTOCOLS = ("tcp", "udp", "sctp")
-_SIZE = re.compile(r"^(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[bkmgt]?)b?$", re.IGNORECASE)
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4}
+# As `docker run --memory` reads sizes: binary units whatever the spelling (k, kb, KiB are all 1024).
+_SIZE = re.compile(r"^(?P<number>\d+(?:\.\d+)?) ?(?:(?P<unit>[kmgtp])i?)?b?$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, "t": 1024 ** 4, "p": 1024 ** 5}
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|us|ns|h|m|s)")
 _DURATION_UNITS = {"h": 3600 * 10 ** 9, "m": 60 * 10 ** 9, "s": 10 ** 9, "ms": 10 ** 6, "us": 10 ** 3, "ns": 1}
 _VOLUME_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
-_VOLUME_MODES = ("ro", "rw")
+# The mode words `docker run -v` takes, by kind; at most one of each kind. The order of the kinds is
+# the order of the normalized mode. Defaults (rw, the bind propagation rprivate, consistent) are
+# dropped, and so is rbind, which Podman adds to what it reports: what is left compares equal.
+_VOLUME_MODE_KINDS = (
+    ("access", ("ro", "rw")),
+    ("SELinux label", ("z", "Z")),
+    ("propagation", ("rprivate", "private", "rshared", "shared", "rslave", "slave")),
+    ("consistency", ("consistent", "cached", "delegated")),
+    ("copy", ("nocopy",)),
+)
+_VOLUME_MODE_DEFAULTS = ("rw", "rprivate", "consistent")
+_VOLUME_MODE_REPORTED = ("rbind",)
 # The engine keeps sizes and durations in signed 64-bit integers.
 _INT64_MAX = 2 ** 63 - 1
 
@@ -82,8 +96,15 @@ def parse_port(value, option="published_ports"):
     host, container = (parts if len(parts) == 2 else ("", parts[0]))
     if proto not in _PROTOCOLS or not _PORT_NUMBERS.match(container) or (host and not _PORT_NUMBERS.match(host)):
         raise bad
-    if ip and not re.match(r"^[0-9a-fA-F:.]+$", ip):
-        raise bad
+    if ip:
+        # Never wider than asked: an address that is not one would be published on every interface.
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise KapalError("%s: invalid host IP address %r in %r (expected an IPv4 or IPv6 address, e.g. 127.0.0.1 or [::1])"
+                             % (option, ip, value)) from None
+    if re.match(r"^0+$", host):
+        host = ""  # host port 0: a random free port, as when none is given
     container_ports = _port_range(container, option, value)
     if not host:
         return [Port(p, proto, ip, "") for p in container_ports]
@@ -110,7 +131,9 @@ def ports_from_bindings(bindings):
     for key, binds in (bindings or {}).items():
         number, _sep, proto = key.partition("/")
         for bind in binds or [{}]:
-            ports.add(Port(int(number), proto or "tcp", bind.get("HostIp") or "", bind.get("HostPort") or ""))
+            host_port = bind.get("HostPort") or ""
+            host_port = "" if host_port == "0" else host_port  # 0 is a random port, as is none
+            ports.add(Port(int(number), proto or "tcp", bind.get("HostIp") or "", host_port))
     return sorted(ports)
 
 
@@ -124,7 +147,11 @@ def ports_to_bindings(ports):
 
 @dataclass(frozen=True, order=True)
 class Volume:
-    """A volume: bind (source is an absolute host path), named (source is a name) or anonymous (no source)."""
+    """A volume: bind (source is an absolute host path), named (source is a name) or anonymous (no source).
+
+    ``mode`` is normalized: ``rw`` or ``ro``, then the other mode words that are not defaults, in one
+    order (``ro,z``, ``rw,rshared``, ``rw,nocopy``).
+    """
 
     target: str
     source: str = ""
@@ -134,9 +161,16 @@ class Volume:
     def anonymous(self):
         return not self.source
 
+    @property
+    def is_bind(self):
+        return self.source.startswith("/")
+
     def bind(self):
         """The HostConfig.Binds entry (bind and named volumes only)."""
-        return "%s:%s%s" % (self.source, self.target, "" if self.mode == "rw" else ":" + self.mode)
+        words = self.mode.split(",")
+        if words[0] == "rw":
+            words = words[1:]
+        return "%s:%s%s" % (self.source, self.target, ":" + ",".join(words) if words else "")
 
     def __str__(self):
         return self.target if self.anonymous else self.bind()
@@ -146,34 +180,76 @@ def _clean_path(path):
     return "/" + path.strip("/") if path != "/" else path
 
 
-def parse_volume(value, option="volumes"):
-    """'host:/container[:ro|rw]', 'name:/container[:ro|rw]' or '/container' -> Volume."""
+def _volume_mode(text, option, value, strict=True):
+    """'z,ro' -> 'ro,z'; 'rw,rprivate' -> 'rw'. Strict (a task's value): unknown words and two words of
+    one kind are refused, as `docker run -v` refuses them. Not strict (what an engine reports): words
+    this module does not know are kept, so that they show as a difference, never as a failure."""
+    words = [word for word in text.split(",") if word]
+    chosen = {}
+    unknown = []
+    for word in words:
+        kind = next((kind for kind, known in _VOLUME_MODE_KINDS if word in known), None)
+        if kind is None:
+            if strict:
+                raise KapalError("%s: invalid mode %r in %r (expected ro or rw, z or Z, a propagation such as rshared, "
+                                 "cached, delegated, consistent or nocopy, joined by commas)" % (option, word, value))
+            if word not in _VOLUME_MODE_REPORTED:
+                unknown.append(word)
+            continue
+        if kind in chosen and chosen[kind] != word:
+            if strict:
+                raise KapalError("%s: conflicting %s modes %r and %r in %r" % (option, kind, chosen[kind], word, value))
+            unknown.append(word)
+            continue
+        chosen[kind] = word
+    if not words and strict:
+        raise KapalError("%s: empty mode in %r" % (option, value))
+    normalized = [chosen.get("access", "rw")]
+    for kind, _known in _VOLUME_MODE_KINDS[1:]:
+        if kind in chosen and chosen[kind] not in _VOLUME_MODE_DEFAULTS:
+            normalized.append(chosen[kind])
+    return ",".join(normalized + sorted(set(unknown)))
+
+
+def parse_volume(value, option="volumes", strict=True):
+    """'host:/container[:mode]', 'name:/container[:mode]' or '/container' -> Volume.
+
+    ``mode`` is ``docker run -v``'s: ro or rw, z or Z, a propagation (binds), cached, delegated or
+    consistent, nocopy (named volumes), joined by commas. A relative host path is refused: a module
+    cannot know the playbook's directory.
+    """
     text = str(value).strip()
     parts = text.split(":")
     mode = "rw"
     if len(parts) == 3:
-        mode = parts.pop()
-        if mode not in _VOLUME_MODES:
-            raise KapalError("%s: invalid mode %r in %r (expected ro or rw)" % (option, mode, value))
+        mode = _volume_mode(parts.pop(), option, value, strict)
     if len(parts) == 1 and parts[0].startswith("/"):
         return Volume(target=_clean_path(parts[0]))
     if len(parts) != 2 or not parts[0] or not parts[1]:
         raise KapalError(
-            "%s: invalid volume %r (expected /host/path:/container/path[:ro|rw], name:/container/path or /container/path)"
+            "%s: invalid volume %r (expected /host/path:/container/path[:mode], name:/container/path[:mode] or /container/path)"
             % (option, value)
         )
     source, target = parts
     if not target.startswith("/"):
         raise KapalError("%s: container path %r in %r must be absolute" % (option, target, value))
+    if source.startswith((".", "~")) or ("/" in source and not source.startswith("/")):
+        example = "'{{ playbook_dir }}/%s'" % (source[2:] if source.startswith("./") else source)
+        raise KapalError("%s: host path %r in %r is relative; give an absolute path%s" % (
+            option, source, value, "" if source.startswith("~") else ", e.g. " + example))
     if not source.startswith("/") and not _VOLUME_NAME.match(source):
         raise KapalError("%s: %r in %r is neither an absolute host path nor a volume name" % (option, source, value))
-    if source.startswith("/"):
-        source = _clean_path(source)
-    return Volume(target=_clean_path(target), source=source, mode=mode)
+    volume = Volume(target=_clean_path(target), source=_clean_path(source) if source.startswith("/") else source, mode=mode)
+    words = mode.split(",")
+    if strict and volume.is_bind and "nocopy" in words:
+        raise KapalError("%s: nocopy is for named volumes, not the bind mount of %s in %r" % (option, source, value))
+    if strict and not volume.is_bind and set(words) & set(_VOLUME_MODE_KINDS[2][1]):
+        raise KapalError("%s: a propagation mode is for bind mounts, not the volume %s in %r" % (option, source, value))
+    return volume
 
 
-def parse_volumes(values, option="volumes"):
-    volumes = sorted(set(parse_volume(v, option) for v in values))
+def parse_volumes(values, option="volumes", strict=True):
+    volumes = sorted(set(parse_volume(v, option, strict) for v in values))
     targets = [v.target for v in volumes]
     for target in targets:
         if targets.count(target) > 1:
@@ -182,7 +258,7 @@ def parse_volumes(values, option="volumes"):
 
 
 def parse_size(value, option="memory"):
-    """'512m', '1g', '1.5G', '1024' (bytes) -> bytes as an int."""
+    """'512m', '1g', '1.5G', '1GiB', '64mb', '1024' (bytes) -> bytes as an int (every unit is binary)."""
     if isinstance(value, int) and not isinstance(value, bool):
         if value < 0:
             raise KapalError("%s: expected a size such as 512m or 1g, got %r" % (option, value))
@@ -190,7 +266,7 @@ def parse_size(value, option="memory"):
     match = _SIZE.match(str(value).strip())
     if not match:
         raise KapalError("%s: expected a size such as 512m or 1g, got %r" % (option, value))
-    size = int(Decimal(match.group("number")) * _SIZE_UNITS[match.group("unit").lower()])
+    size = int(Decimal(match.group("number")) * _SIZE_UNITS[(match.group("unit") or "").lower()])
     if size > _INT64_MAX:
         raise KapalError("%s: size %r is too large" % (option, value))
     return size
@@ -208,15 +284,15 @@ def format_size(size):
 
 
 def parse_cpus(value, option="cpus"):
-    """'1.5' or 1.5 -> NanoCpus (1500000000)."""
+    """'1.5' or 1.5 -> NanoCpus (1500000000); 0 is no limit."""
     try:
         cpus = float(value)
     except (TypeError, ValueError):
         cpus = -1.0
-    if not 0 < cpus < 2 ** 32 or isinstance(value, bool):
-        raise KapalError("%s: expected a positive number of CPUs such as 0.5 or 2, got %r" % (option, value))
+    if not 0 <= cpus < 2 ** 32 or isinstance(value, bool):
+        raise KapalError("%s: expected a number of CPUs such as 0.5 or 2 (0 for no limit), got %r" % (option, value))
     nano = int(round(cpus * 10 ** 9))
-    if nano == 0:  # 0 NanoCpus is "no limit": never what a tiny positive number meant
+    if nano == 0 and cpus > 0:  # 0 NanoCpus is "no limit": never what a tiny positive number meant
         raise KapalError("%s: %r is too small a number of CPUs" % (option, value))
     return nano
 
@@ -256,6 +332,18 @@ def format_duration(nanoseconds):
     return text
 
 
+class Duration(int):
+    """Nanoseconds that show as Go writes durations ('10s', '1m30s'): what diffs and results show.
+
+    An int: it compares, hashes and serializes as the number the engine keeps.
+    """
+
+    def __str__(self):
+        return format_duration(self)
+
+    __repr__ = __str__
+
+
 def parse_env_value(key, value, option="env"):
     """An env value: strings, numbers and booleans become strings; anything else is refused."""
     if isinstance(value, bool):
@@ -283,22 +371,41 @@ def text_map(option, mapping):
     return dict((str(key), str(value)) for key, value in mapping.items())
 
 
-def parse_env_file(path, option="env_file"):
-    """A KEY=value file (comments and blank lines skipped) -> dict."""
+def parse_env_file(path, option="env_file", environ=None):
+    """A file of environment variables, read as `docker run --env-file` reads it -> dict.
+
+    Leading white space of a line is dropped; blank lines and lines starting with # are skipped.
+    ``NAME=value`` keeps the value exactly (trailing spaces too, only a line's final CR goes); a bare
+    ``NAME`` takes the value from the environment this runs in (``environ``, by default the module's
+    own), and is skipped when that has no such variable. A name with white space in it is refused.
+    """
+    environ = os.environ if environ is None else environ
     try:
-        with open(path, encoding="utf-8") as handle:
-            lines = handle.read().splitlines()
+        with open(path, "rb") as handle:
+            data = handle.read()
     except OSError as exc:
         raise KapalError("%s: cannot read %s: %s" % (option, path, (exc.strerror or str(exc)).lower())) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
     env = {}
-    for number, line in enumerate(lines, 1):
-        line = line.strip()
+    for number, raw in enumerate(data.split(b"\n"), 1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise KapalError("%s: line %d of %s is not UTF-8" % (option, number, path)) from None
+        line = line[:-1] if line.endswith("\r") else line
+        line = line.lstrip()
         if not line or line.startswith("#"):
             continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise KapalError("%s: line %d of %s is not KEY=value: %r" % (option, number, path, line))
-        env[key.strip()] = value
+        name, sep, value = line.partition("=")
+        if not name:
+            raise KapalError("%s: line %d of %s has no variable name: %r" % (option, number, path, line))
+        if any(c.isspace() for c in name):
+            raise KapalError("%s: variable name %r on line %d of %s contains white space" % (option, name, number, path))
+        if sep:
+            env[name] = value
+        elif name in environ:
+            env[name] = environ[name]
     return env
 
 

@@ -13,8 +13,11 @@ description:
   - Only the options a task gives are managed; an option not given is left as it is. In particular what
     the image provides (its CMD, ENTRYPOINT, ENV, EXPOSE, labels, volumes, healthcheck) is never drift.
   - A managed option that differs recreates the container. Memory, CPUs and the restart policy are
-    changed in place instead (the container keeps its id).
-  - Option names follow C(community.docker.docker_container) where the concept is the same.
+    changed in place instead (the container keeps its id), except that removing a memory or CPU limit
+    (V(0)) recreates the container, as the engine cannot remove a limit in place.
+  - Option names follow C(community.docker.docker_container) where the concept is the same; the names of
+    C(docker run) and Compose are aliases (O(dns_servers) is also C(dns), O(etc_hosts) also C(extra_hosts),
+    O(exposed_ports) also C(expose)), so that a task ports by renaming its module.
 notes:
   - "A recreate keeps the old container until the new one runs: the new container is created under a
     temporary name, the old one is stopped (it may hold the host ports) and renamed aside, the new one
@@ -64,9 +67,9 @@ options:
     description:
       - When to pull O(image). V(missing) pulls only when the image is not present, V(always) pulls every time
         (a pull that brings a new image recreates the container), V(never) fails when it is not present.
+      - C(community.docker)'s spelling is taken too, V(true) as V(always) and V(false) as V(missing).
       - Check mode never pulls; an image that is not present is predicted as a change.
-    type: str
-    choices: [missing, always, never]
+    type: raw
     default: missing
   wait:
     description:
@@ -92,7 +95,10 @@ options:
       - The container is compared by image id, so a tag that moved to a new image recreates it.
     type: str
   command:
-    description: The command, as a string (split like a shell does) or a list. When not given, the image's CMD.
+    description:
+      - The command, as a string (split like a shell does) or a list. When not given, the image's CMD.
+      - An empty command (V([]) or V("")) is the engine's choice, as with C(docker run) - the image's CMD,
+        or no arguments at all when the container has an entrypoint of its own - and is compared so.
     type: raw
   entrypoint:
     description: The entrypoint, as a string or a list. When not given, the image's ENTRYPOINT.
@@ -103,19 +109,35 @@ options:
       - Compared with the image's ENV merged under them, as the engine merges them.
     type: dict
   env_file:
-    description: A file of C(KEY=value) lines (C(#) comments) on the managed host, merged under O(env).
+    description:
+      - A file of environment variables on the managed host, merged under O(env), read as
+        C(docker run --env-file) reads it.
+      - One C(NAME=value) a line; the value is taken exactly as written (no quotes removed, trailing
+        spaces kept), leading white space of a line is ignored, and lines starting with C(#) are comments.
+      - A line with a bare C(NAME) takes the value of that variable in the environment the module runs in
+        (for example set with the task's C(environment)); without such a variable the line is skipped.
     type: path
   published_ports:
     description:
-      - Ports to publish, C([ip:][host_port:]container_port[/tcp|udp]), e.g. C(8080:80), C(127.0.0.1:53:53/udp),
-        ranges C(9000-9002:9000-9002), or C(80) for a random host port.
+      - Ports to publish, C([ip:][host_port:]container_port[/tcp|udp|sctp]), e.g. C(8080:80), C(127.0.0.1:53:53/udp),
+        C([::1]:8080:80), ranges C(9000-9002:9000-9002), or C(80) (or a host port of C(0), C(127.0.0.1:0:80)) for a
+        random host port.
+      - The host IP must be an IPv4 or IPv6 address; anything else fails the task (never publishes on every interface).
     type: list
     elements: str
     aliases: [ports]
   volumes:
     description:
-      - Volumes, C(/host/path:/container/path[:ro|rw]) (a bind mount), C(name:/container/path[:ro|rw])
+      - Volumes, C(/host/path:/container/path[:mode]) (a bind mount), C(name:/container/path[:mode])
         (a named volume, created by the engine if needed) or C(/container/path) (an anonymous volume).
+      - The mode is C(docker run -v)'s, words joined by commas, at most one of each kind - V(ro) or V(rw);
+        V(z) or V(Z) (SELinux label); for bind mounts a propagation, V(rprivate) (the default), V(private),
+        V(rshared), V(shared), V(rslave) or V(slave); V(consistent), V(cached) or V(delegated); for named
+        volumes V(nocopy). For example C(/srv/conf:/etc/app:ro,z).
+      - Modes are compared in any order and without the defaults the engine adds (C(rw), C(rprivate), and the
+        C(rbind) Podman reports).
+      - The host path of a bind mount must be absolute; a relative one (C(./data)) is refused, because a module
+        cannot know the playbook's directory. Use C({{ playbook_dir }}/data).
     type: list
     elements: str
   mounts:
@@ -146,14 +168,21 @@ options:
     description: Labels; compared with the image's labels merged under them.
     type: dict
   restart_policy:
-    description: What the engine does when the container stops. Changed in place.
+    description:
+      - What the engine does when the container stops, V(no), V(on-failure), V(always) or V(unless-stopped);
+        C(docker run)'s V(on-failure:3) sets O(restart_retries) too. Changed in place.
+      - A policy other than V(on-failure) has no retry count; changing to one sets the count to 0, as
+        C(docker update --restart) does.
     type: str
-    choices: ["no", on-failure, always, unless-stopped]
   restart_retries:
-    description: How many times V(on-failure) restarts the container. Changed in place.
+    description:
+      - How many times V(on-failure) restarts the container (V(0) is no limit). Changed in place.
+      - Above 0 only together with O(restart_policy=on-failure) in the same task.
     type: int
   healthcheck:
-    description: The healthcheck; fields not given come from the image's healthcheck.
+    description:
+      - The healthcheck; fields not given come from the image's healthcheck.
+      - Diffs show its durations as durations (C(10s)).
     type: dict
     suboptions:
       test:
@@ -192,7 +221,9 @@ options:
         description: A fixed IPv4 address on the network.
         type: str
   network_mode:
-    description: V(bridge), V(host), V(none), C(container:<name>) or a network name. Not with O(networks).
+    description:
+      - V(bridge), V(host), V(none), C(container:<name>) or a network name. Not with O(networks).
+      - V(default) is the engine's default network, V(bridge), and is compared as V(bridge).
     type: str
   hostname:
     description: Host name inside the container.
@@ -207,10 +238,16 @@ options:
     description: Run an init process (tini) as PID 1 that reaps zombies and forwards signals.
     type: bool
   memory:
-    description: Memory limit, e.g. C(512m), C(1g); V(0) for none. Changed in place.
+    description:
+      - Memory limit, e.g. C(512m), C(1g), C(1GiB), C(64mb) (every unit is binary, as for C(docker run --memory));
+        V(0) for none.
+      - Raised or lowered in place; removing the limit (V(0) on a limited container) recreates the container,
+        as the engine cannot remove a limit in place.
     type: str
   cpus:
-    description: CPU limit as a number of CPUs, e.g. C(0.5). Changed in place.
+    description:
+      - CPU limit as a number of CPUs, e.g. C(0.5); V(0) for none.
+      - Changed in place; removing the limit (V(0) on a limited container) recreates the container.
     type: str
   log_driver:
     description: Logging driver, e.g. C(json-file), C(local), C(none).
@@ -269,6 +306,45 @@ options:
   shm_size:
     description: Size of C(/dev/shm), e.g. C(128m); when not given, the engine's default (C(64m)).
     type: str
+  auto_remove:
+    description:
+      - Let the engine remove the container when it stops (C(docker run --rm)); the next run creates it again.
+      - Not with a O(restart_policy) other than V(no).
+    type: bool
+  domainname:
+    description: Domain name of the container (C(docker run --domainname)).
+    type: str
+  dns_servers:
+    description: DNS servers, IP addresses in the order they are asked (C(docker run --dns)).
+    type: list
+    elements: str
+    aliases: [dns]
+  dns_search_domains:
+    description: DNS search domains, in order (C(docker run --dns-search)).
+    type: list
+    elements: str
+    aliases: [dns_search]
+  dns_opts:
+    description: Resolver options, e.g. C(ndots:2) (C(docker run --dns-option)).
+    type: list
+    elements: str
+    aliases: [dns_option, dns_opt]
+  etc_hosts:
+    description:
+      - Entries added to the container's C(/etc/hosts) (C(docker run --add-host)), as a dictionary
+        of names to addresses (community.docker's form) or a list of C(name:ip) (Compose's C(extra_hosts)).
+      - The address is an IPv4 or IPv6 address, or V(host-gateway) (the host's address on the bridge).
+      - Compared as a set of entries, whichever form is given.
+    type: raw
+    aliases: [extra_hosts]
+  exposed_ports:
+    description:
+      - Container ports to expose without publishing them (C(docker run --expose)), C(port[-end][/tcp|udp|sctp]).
+      - Compared with the ports the image EXPOSEs and the published ports (O(published_ports), given or carried over)
+        added, as the engine exposes those too; a port the task no longer gives recreates the container.
+    type: list
+    elements: str
+    aliases: [exposed, expose]
 attributes:
   check_mode:
     support: full

@@ -27,13 +27,15 @@ options:
         as that module validates them, e.g. C(name), C(image), C(state), C(command), C(env),
         C(published_ports), C(volumes), C(labels), C(restart_policy), C(memory), C(wait), C(comparisons).
       - Names must be unique in the list.
+      - Options a container does not take fail the task before anything is done, all of them (in O(defaults)
+        and in every item) named in one message.
     type: list
     elements: dict
     required: true
   defaults:
     description:
       - Options applied to every item that does not set them itself, e.g. a common C(image), C(labels)
-        or C(restart_policy). Takes the same options as an item, except C(name).
+        or C(restart_policy). Takes the same options as an item, except C(name), which is refused.
     type: dict
   parallel:
     description: How many containers are changed at the same time.

@@ -39,7 +39,7 @@ CASES = [
     ("container", _container(published_ports=["abc"]), "published_ports", "'abc'"),
     ("container", _container(published_ports=["70000:80"]), "published_ports", "'70000:80'"),
     ("container", _container(published_ports=["80:80/sctp2"]), "published_ports", "'80:80/sctp2'"),
-    ("container", _container(published_ports=["0:80"]), "published_ports", "'0:80'"),
+    ("container", _container(published_ports=["999.1.1.1:18111:80"]), "published_ports", "'999.1.1.1'"),
     ("container", _container(published_ports=["1-3:1-2"]), "published_ports", "'1-3:1-2'"),
     ("container", _container(published_ports=["::80"]), "published_ports", "'::80'"),
     # container: volumes

@@ -236,7 +236,7 @@ def test_healthcheck_and_wait_healthy(name, bed):
     result = converge(args)
     assert result["container"]["State"]["Health"]["Status"] == "healthy"
     changed = converge(dict(args, healthcheck=dict(health, interval="2s")))
-    assert changed["diff"]["after"]["healthcheck"]["Interval"] == 2 * 10 ** 9
+    assert changed["diff"]["after"]["healthcheck"]["Interval"] == "2s"
     del args["wait"]
     disabled = converge(dict(args, healthcheck=dict(test=["NONE"])))
     assert disabled["container"]["Config"]["Healthcheck"]["Test"] == ["NONE"]

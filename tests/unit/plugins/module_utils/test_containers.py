@@ -124,9 +124,9 @@ def test_image_not_present_yet_in_check_mode_recreates():
 
 
 def test_live_update_body():
-    result = run_plan(dict(memory="64m", restart_retries=3), container())
+    result = run_plan(dict(memory="64m", restart_policy="on-failure", restart_retries=3), container())
     assert result.live_updates == {"Memory": 64 * 1024 ** 2, "MemorySwap": 128 * 1024 ** 2,
-                                   "RestartPolicy": {"Name": "no", "MaximumRetryCount": 3}}
+                                   "RestartPolicy": {"Name": "on-failure", "MaximumRetryCount": 3}}
 
 
 def test_plan_describes_itself():
