@@ -76,8 +76,8 @@ class Option:
     ``parse(task value)`` -> normalized value (KapalError naming the option on bad input);
     ``read(container inspect)`` -> the container's value; ``write(create body, value)``;
     ``expect(value, Context)`` -> what a container made for the task holds, e.g. with the image's
-    part merged in (default: value); ``default(image inspect)`` -> what a container holds when the
-    option is not given (None: unknown);
+    part merged in (default: value); ``default(Context)`` -> what a container holds when the
+    option is not given (from the Context's image and current container; None: unknown);
     ``carry``: how a recreate that is not given the option keeps the old container's value:
     ``difference`` (what the old value holds beyond the default: list items and dictionary keys; a
     scalar unless it equals the default), ``whole`` (the whole value unless it is empty or equals the
@@ -115,14 +115,15 @@ class Option:
         """Can the engine change this option in place to ``value``?"""
         return bool(self.live) and (self.live_if is None or bool(self.live_if(value)))
 
-    def carried(self, current, old_image, engine_info=None):
+    def carried(self, current, old_image, engine_info=None, values=None):
         """On a recreate without this option: what of the old container's value did not come from its
         image (``old_image``; None: unknown, so everything is kept) or from the engine's defaults
-        (``engine_info``, the ``docker info`` answer). None: nothing to carry over."""
+        (``engine_info``, the ``docker info`` answer), given the task's ``values``. None: nothing to
+        carry over."""
         if self.carry == "never" or self.read is None or self.write is None:
             return None
         actual = self.read(current)
-        default = self.default(old_image or {}) if self.default is not None else None
+        default = self.default(Context(old_image or {}, dict(values or {}), current)) if self.default is not None else None
         if default is None and self.engine_default:
             default = (engine_info or {}).get(self.engine_default)
         if self.carry == "difference" and isinstance(actual, dict) and isinstance(default, dict):
@@ -691,6 +692,19 @@ def _expect_exposed_ports(value, context):
     return _sorted_ports(set(value) | _image_exposed(context.image) | set(port.key for port in published))
 
 
+def _default_retries(context):
+    """A retry count belongs to on-failure: a task that sets another policy keeps none (0 is written)."""
+    if context.values.get("restart_policy", "on-failure") != "on-failure":
+        return (_host(context.current or {}, "RestartPolicy") or {}).get("MaximumRetryCount") or 0
+    return 0
+
+
+def _default_exposed_ports(context):
+    """What the old container exposes without exposed_ports: its image's and its published ports."""
+    return _sorted_ports(_image_exposed(context.image) | set(
+        port.key for port in ports_from_bindings(_host(context.current or {}, "PortBindings"))))
+
+
 OPTIONS = (
     Option(
         "image", dict(type="str"), parse=_parse_image,
@@ -703,20 +717,20 @@ OPTIONS = (
         read=lambda i: _cfg(i, "Cmd") or [],
         write=lambda body, value: _set_cfg(body, "Cmd", value),
         expect=_expect_command,
-        default=lambda image: _image_cfg(image, "Cmd") or [],
+        default=lambda context: _image_cfg(context.image, "Cmd") or [],
     ),
     Option(
         "entrypoint", dict(type="raw"), parse=_argv("entrypoint"),
         read=lambda i: _cfg(i, "Entrypoint"),
         write=lambda body, value: _set_cfg(body, "Entrypoint", value),
-        default=lambda image: _image_cfg(image, "Entrypoint"),
+        default=lambda context: _image_cfg(context.image, "Entrypoint"),
     ),
     Option(
         "env", dict(type="dict"), parse=_string_map("env"),
         read=lambda i: env_to_dict(_cfg(i, "Env")),
         write=lambda body, value: _set_cfg(body, "Env", env_to_list(value)),
         expect=lambda value, context: dict(env_to_dict(_image_cfg(context.image, "Env")), **value),
-        default=lambda image: env_to_dict(_image_cfg(image, "Env")),
+        default=lambda context: env_to_dict(_image_cfg(context.image, "Env")),
     ),
     Option(
         "env_file", dict(type="path"), parse=parse_env_file, read=None, write=None, merge_into="env",
@@ -724,12 +738,12 @@ OPTIONS = (
     Option(
         "published_ports", dict(type="list", elements="str", aliases=["ports"]), parse=parse_ports,
         read=lambda i: ports_from_bindings(_host(i, "PortBindings")),
-        write=_write_ports, default=lambda image: [],
+        write=_write_ports, default=lambda context: [],
     ),
     Option(
         "volumes", dict(type="list", elements="str"), parse=parse_volumes,
         read=_read_volumes, write=_write_volumes, expect=lambda value, context: _expect_volumes(value, context.image),
-        default=lambda image: _expect_volumes([], image),
+        default=lambda context: _expect_volumes([], context.image),
     ),
     Option(
         "mounts", dict(type="list", elements="dict", options=dict(
@@ -739,24 +753,24 @@ OPTIONS = (
             read_only=dict(type="bool", default=False),
             tmpfs_size=dict(type="str"),
         )), parse=_parse_mounts, read=_read_mounts, write=_write_mounts,
-        default=lambda image: [],
+        default=lambda context: [],
     ),
     Option(
         "labels", dict(type="dict"), parse=_string_map("labels"),
         read=lambda i: dict(_cfg(i, "Labels") or {}),
         write=lambda body, value: _set_cfg(body, "Labels", dict(value)),
         expect=lambda value, context: dict(_image_cfg(context.image, "Labels") or {}, **value),
-        default=lambda image: dict(_image_cfg(image, "Labels") or {}),
+        default=lambda context: dict(_image_cfg(context.image, "Labels") or {}),
     ),
     Option(
         "restart_policy", dict(type="str"), parse=_parse_restart_policy,
         read=lambda i: (_host(i, "RestartPolicy") or {}).get("Name") or "no",
-        write=_write_restart("Name"), live=("RestartPolicy",), default=lambda image: "no",
+        write=_write_restart("Name"), live=("RestartPolicy",), default=lambda context: "no",
     ),
     Option(
         "restart_retries", dict(type="int"), parse=_parse_restart_retries,
         read=lambda i: (_host(i, "RestartPolicy") or {}).get("MaximumRetryCount") or 0,
-        write=_write_restart("MaximumRetryCount"), live=("RestartPolicy",), default=lambda image: 0,
+        write=_write_restart("MaximumRetryCount"), live=("RestartPolicy",), default=_default_retries,
     ),
     Option(
         "healthcheck", dict(type="dict", options=dict(
@@ -767,7 +781,7 @@ OPTIONS = (
             start_period=dict(type="str"),
         )), parse=_parse_healthcheck, read=_read_healthcheck, write=_write_healthcheck,
         expect=lambda value, context: _expect_healthcheck(value, context.image),
-        default=_read_healthcheck,
+        default=lambda context: _read_healthcheck(context.image),
     ),
     Option(
         "networks", dict(type="list", elements="dict", options=dict(
@@ -775,45 +789,45 @@ OPTIONS = (
             aliases=dict(type="list", elements="str"),
             ipv4_address=dict(type="str"),
         )), parse=_parse_networks, read=_read_networks, write=_write_networks,
-        default=lambda image: [dict(name="bridge", aliases=[], ipv4_address=None)], carry="whole",
+        default=lambda context: [dict(name="bridge", aliases=[], ipv4_address=None)], carry="whole",
     ),
     Option(
         "network_mode", dict(type="str"), parse=_parse_network_mode, read=_read_network_mode,
-        write=lambda body, value: _set_host(body, "NetworkMode", value), default=lambda image: "bridge",
+        write=lambda body, value: _set_host(body, "NetworkMode", value), default=lambda context: "bridge",
         container_ref=True,
     ),
     Option(
         "hostname", dict(type="str"), parse=str, read=_read_hostname,
         write=lambda body, value: _set_cfg(body, "Hostname", value),
-        default=lambda image: None,
+        default=lambda context: None,
     ),
     Option(
         "user", dict(type="str"), parse=str,
         read=lambda i: _cfg(i, "User") or "",
         write=lambda body, value: _set_cfg(body, "User", value),
-        default=lambda image: _image_cfg(image, "User") or "",
+        default=lambda context: _image_cfg(context.image, "User") or "",
     ),
     Option(
         "working_dir", dict(type="str"), parse=str,
         read=lambda i: _cfg(i, "WorkingDir") or "",
         write=lambda body, value: _set_cfg(body, "WorkingDir", value),
-        default=lambda image: _image_cfg(image, "WorkingDir") or "",
+        default=lambda context: _image_cfg(context.image, "WorkingDir") or "",
     ),
     Option(
         "init", dict(type="bool"), parse=bool,
         read=lambda i: bool(_host(i, "Init")),
-        write=lambda body, value: _set_host(body, "Init", value), default=lambda image: False,
+        write=lambda body, value: _set_host(body, "Init", value), default=lambda context: False,
     ),
     Option(
         "memory", dict(type="str"), parse=lambda value: parse_size(value, "memory"),
         read=lambda i: _host(i, "Memory") or 0,
-        write=_write_memory, live=("Memory", "MemorySwap"), live_if=bool, default=lambda image: 0,
+        write=_write_memory, live=("Memory", "MemorySwap"), live_if=bool, default=lambda context: 0,
     ),
     Option(
         "cpus", dict(type="str"), parse=parse_cpus,
         read=lambda i: _host(i, "NanoCpus") or 0,
         write=lambda body, value: _set_host(body, "NanoCpus", value), live=("NanoCpus",), live_if=bool,
-        default=lambda image: 0,
+        default=lambda context: 0,
     ),
     Option(
         "log_driver", dict(type="str"), parse=str,
@@ -822,105 +836,105 @@ OPTIONS = (
     ),
     Option(
         "log_options", dict(type="dict"), parse=_string_map("log_options"),
-        read=_read_log_options, write=_write_log_options, default=lambda image: {},
+        read=_read_log_options, write=_write_log_options, default=lambda context: {},
     ),
     Option(
         "stop_signal", dict(type="str"), parse=_parse_stop_signal,
         read=lambda i: _none_if_empty(_cfg(i, "StopSignal")),
         write=lambda body, value: _set_cfg(body, "StopSignal", value),
-        default=lambda image: _none_if_empty(_image_cfg(image, "StopSignal")),
+        default=lambda context: _none_if_empty(_image_cfg(context.image, "StopSignal")),
     ),
     Option(
         "stop_timeout", dict(type="int"), parse=int,
         read=lambda i: _cfg(i, "StopTimeout"),
         write=lambda body, value: _set_cfg(body, "StopTimeout", value),
-        default=lambda image: None,
+        default=lambda context: None,
     ),
     Option(
         "privileged", dict(type="bool"), parse=bool,
         read=lambda i: bool(_host(i, "Privileged")),
-        write=lambda body, value: _set_host(body, "Privileged", value), default=lambda image: False,
+        write=lambda body, value: _set_host(body, "Privileged", value), default=lambda context: False,
     ),
     Option(
         "capabilities", dict(type="list", elements="str"), parse=_capabilities("capabilities"),
         read=_read_capabilities("CapAdd"),
-        write=lambda body, value: _set_host(body, "CapAdd", list(value)), default=lambda image: [],
+        write=lambda body, value: _set_host(body, "CapAdd", list(value)), default=lambda context: [],
     ),
     Option(
         "cap_drop", dict(type="list", elements="str"), parse=_capabilities("cap_drop"),
         read=_read_capabilities("CapDrop"),
-        write=lambda body, value: _set_host(body, "CapDrop", list(value)), default=lambda image: [],
+        write=lambda body, value: _set_host(body, "CapDrop", list(value)), default=lambda context: [],
     ),
     Option(
         "devices", dict(type="list", elements="str"), parse=_parse_devices,
-        read=_read_devices, write=_write_devices, default=lambda image: [],
+        read=_read_devices, write=_write_devices, default=lambda context: [],
     ),
     Option(
         "ulimits", dict(type="list", elements="str"), parse=_parse_ulimits,
-        read=_read_ulimits, write=_write_ulimits, default=lambda image: [],
+        read=_read_ulimits, write=_write_ulimits, default=lambda context: [],
     ),
     Option(
         "tmpfs", dict(type="list", elements="str"), parse=_parse_tmpfs,
         read=lambda i: dict(_host(i, "Tmpfs") or {}),
-        write=lambda body, value: _set_host(body, "Tmpfs", dict(value)), default=lambda image: {},
+        write=lambda body, value: _set_host(body, "Tmpfs", dict(value)), default=lambda context: {},
     ),
     Option(
         "read_only", dict(type="bool"), parse=bool,
         read=lambda i: bool(_host(i, "ReadonlyRootfs")),
-        write=lambda body, value: _set_host(body, "ReadonlyRootfs", value), default=lambda image: False,
+        write=lambda body, value: _set_host(body, "ReadonlyRootfs", value), default=lambda context: False,
     ),
     Option(
         "sysctls", dict(type="dict"), parse=_string_map("sysctls"),
         read=lambda i: dict(_host(i, "Sysctls") or {}),
-        write=lambda body, value: _set_host(body, "Sysctls", dict(value)), default=lambda image: {},
+        write=lambda body, value: _set_host(body, "Sysctls", dict(value)), default=lambda context: {},
     ),
     Option(
         "pid_mode", dict(type="str"), parse=_parse_pid_mode,
         read=lambda i: _host(i, "PidMode") or "",
-        write=lambda body, value: _set_host(body, "PidMode", value), default=lambda image: "",
+        write=lambda body, value: _set_host(body, "PidMode", value), default=lambda context: "",
         container_ref=True,
     ),
     Option(
         "shm_size", dict(type="str"), parse=_parse_shm_size,
         read=lambda i: _host(i, "ShmSize") or _DEFAULT_SHM_SIZE,
-        write=lambda body, value: _set_host(body, "ShmSize", value), default=lambda image: _DEFAULT_SHM_SIZE,
+        write=lambda body, value: _set_host(body, "ShmSize", value), default=lambda context: _DEFAULT_SHM_SIZE,
     ),
     Option(
         "auto_remove", dict(type="bool"), parse=bool,
         read=lambda i: bool(_host(i, "AutoRemove")),
-        write=lambda body, value: _set_host(body, "AutoRemove", value), default=lambda image: False,
+        write=lambda body, value: _set_host(body, "AutoRemove", value), default=lambda context: False,
     ),
     Option(
         "domainname", dict(type="str"), parse=str,
         read=lambda i: _cfg(i, "Domainname") or "",
-        write=lambda body, value: _set_cfg(body, "Domainname", value), default=lambda image: "",
+        write=lambda body, value: _set_cfg(body, "Domainname", value), default=lambda context: "",
     ),
     Option(
         "dns_servers", dict(type="list", elements="str", aliases=["dns"]), parse=_parse_dns_servers,
         read=lambda i: list(_host(i, "Dns") or []),
-        write=lambda body, value: _set_host(body, "Dns", list(value)), default=lambda image: [],
+        write=lambda body, value: _set_host(body, "Dns", list(value)), default=lambda context: [],
     ),
     Option(
         "dns_search_domains", dict(type="list", elements="str", aliases=["dns_search"]),
         parse=_words("dns_search_domains"),
         read=lambda i: list(_host(i, "DnsSearch") or []),
-        write=lambda body, value: _set_host(body, "DnsSearch", list(value)), default=lambda image: [],
+        write=lambda body, value: _set_host(body, "DnsSearch", list(value)), default=lambda context: [],
     ),
     Option(
         "dns_opts", dict(type="list", elements="str", aliases=["dns_option", "dns_opt"]), parse=_words("dns_opts"),
         read=lambda i: list(_host(i, "DnsOptions") or []),
-        write=lambda body, value: _set_host(body, "DnsOptions", list(value)), default=lambda image: [],
+        write=lambda body, value: _set_host(body, "DnsOptions", list(value)), default=lambda context: [],
     ),
     Option(
         "etc_hosts", dict(type="raw", aliases=["extra_hosts"]), parse=_parse_etc_hosts,
         read=lambda i: sorted(set(_host_entry("etc_hosts", entry, strict=False) for entry in _host(i, "ExtraHosts") or [])),
-        write=lambda body, value: _set_host(body, "ExtraHosts", list(value)), default=lambda image: [],
+        write=lambda body, value: _set_host(body, "ExtraHosts", list(value)), default=lambda context: [],
     ),
     Option(
         "exposed_ports", dict(type="list", elements="str", aliases=["exposed", "expose"]), parse=_parse_exposed_ports,
         read=lambda i: _sorted_ports(_cfg(i, "ExposedPorts") or {}),
         write=lambda body, value: body.setdefault("ExposedPorts", {}).update((key, {}) for key in value),
-        expect=_expect_exposed_ports, default=lambda image: _sorted_ports(_image_exposed(image)),
+        expect=_expect_exposed_ports, default=_default_exposed_ports,
     ),
 )
 

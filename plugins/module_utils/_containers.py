@@ -238,7 +238,7 @@ def carry_over(desired, current, old_image, engine_info=None):
     carried = {}
     for option in OPTIONS:
         if option.name not in desired.values:
-            value = option.carried(current, old_image, engine_info)
+            value = option.carried(current, old_image, engine_info, desired.values)
             if value is not None:
                 carried[option.name] = value
     for group in MUTUALLY_EXCLUSIVE:
