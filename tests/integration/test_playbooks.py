@@ -360,7 +360,7 @@ def _readme_files():
         readme = handle.read()
     files = {}
     for block in re.findall(r"```yaml\n(.*?)```", readme, re.S):
-        first, _, body = block.partition("\n")
+        first, body = (block.split("\n", 1) + [""])[:2]
         if first.startswith("# quickstart/"):
             files[first[len("# quickstart/"):]] = body
     return files
@@ -392,6 +392,7 @@ def test_readme_quick_start_from_the_built_artifact(quickstart, docker_api, test
     collections = quickstart / "collections"
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     env.pop("ANSIBLE_PYTHON_INTERPRETER", None)  # the inventory says which Python
+
     def galaxy_run(*args):
         done = subprocess.run([galaxy, "collection"] + list(args), capture_output=True, text=True, env=env, cwd=ROOT,
                               check=False, timeout=600)
