@@ -114,6 +114,9 @@ from ansible_collections.kapal.docker.plugins.module_utils._engine import (
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError
 
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
+FILE_SUFFIXES = ("docker.yml", "docker.yaml")
+_PLUGIN_LINE = re.compile(r"""^plugin:\s*["']?kapal\.docker\.containers["']?\s*(#.*)?$""", re.MULTILINE)
+_HEAD = 64 * 1024
 _RENAMED = {"Image": "image_id", "Name": None}
 
 
@@ -170,6 +173,16 @@ def engine_config(index: int, options) -> EngineConfig:
         raise KapalError("engines[%d]: %s" % (index, ex)) from None
 
 
+def names_this_plugin(path: str) -> bool:
+    """Whether the file at ``path`` starts like a configuration of this plugin (``plugin: kapal.docker.containers``)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_HEAD).decode("utf-8", "replace")
+    except OSError:
+        return False
+    return bool(_PLUGIN_LINE.search(head))
+
+
 def list_filters(status: list, labels: dict) -> dict:
     """The engine-side filters of the container listing."""
     return {
@@ -184,7 +197,19 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     NAME = "kapal.docker.containers"
 
     def verify_file(self, path: str) -> bool:
-        return super().verify_file(path) and path.endswith(("docker.yml", "docker.yaml"))
+        if not super().verify_file(path):
+            return False
+        if path.endswith(FILE_SUFFIXES):
+            return True
+        # Ansible only says the source "could not be verified": say which names this plugin takes,
+        # as a warning when the file names this plugin, else for -vvv (every source is offered to it).
+        message = ("kapal.docker.containers: skipping %s: the inventory file of this plugin must be named "
+                   "*%s or *%s, such as containers.%s" % (path, FILE_SUFFIXES[0], FILE_SUFFIXES[1], FILE_SUFFIXES[0]))
+        if names_this_plugin(path):
+            self.display.warning(message)
+        else:
+            self.display.vvv(message)
+        return False
 
     def parse(self, inventory, loader, path, cache=True):
         super().parse(inventory, loader, path, cache)

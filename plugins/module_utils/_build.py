@@ -18,7 +18,7 @@ import re
 import stat
 from dataclasses import dataclass, field
 
-from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, missing_file, one_line
+from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineUnreachable, KapalError, missing_file, one_line
 from ansible_collections.kapal.docker.plugins.module_utils._image_store import has_tag, tag_image
 from ansible_collections.kapal.docker.plugins.module_utils._images import ensure_image, image_facts, inspect_image
 from ansible_collections.kapal.docker.plugins.module_utils._parse import map_key
@@ -323,7 +323,13 @@ def build_inputs(engine, spec, check_mode=False):
         # An absent base is pulled before hashing (the build would pull it anyway), so that the
         # hash names the base the build really uses and a second run finds the same hash.
         policy = "always" if spec.pull else "missing"
-        changed, inspect = ensure_image(engine, base_ref, policy=policy, check_mode=check_mode, platform=spec.platform)
+        try:
+            changed, inspect = ensure_image(engine, base_ref, policy=policy, check_mode=check_mode, platform=spec.platform)
+        except EngineUnreachable:
+            raise
+        except KapalError as ex:
+            why = "cannot pull it (pull: true)" if spec.pull else "not on Docker Engine at %s and cannot be pulled" % engine.host
+            raise KapalError("dockerfile: FROM image %s: %s: %s" % (base, why, ex)) from None
         pulled = pulled or changed
         base_ids[base] = inspect["Id"] if inspect else None
     files = context_files(spec.path, dockerfile)

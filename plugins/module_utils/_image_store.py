@@ -101,6 +101,27 @@ def tag_image(engine, image_id, ref):
         engine.api.tag(image_id, ref.name, ref.effective_tag, force=True)
 
 
+def tag_task(engine, params, check_mode=False, diff=False):
+    """The kapal.docker.image_tag task: point the reference ``repository`` at the image ``name``."""
+    image = inspect_image(engine, image_key(params["name"]))
+    if image is None:
+        raise KapalError("name: no such image %r on Docker Engine at %s" % (params["name"], engine.host))
+    target = ImageRef.parse(params["repository"], "repository")
+    if target.digest is not None:
+        raise KapalError("repository: %r names a digest; a tag is needed" % params["repository"])
+    target = target.with_tag(target.effective_tag)
+    current = inspect_image(engine, str(target))
+    changed = current is None or current["Id"] != image["Id"]
+    if changed and not check_mode:
+        tag_image(engine, image["Id"], target)
+        image = inspect_image(engine, image["Id"])
+    result = dict(changed=changed, repository=str(target), image=image_facts(image))
+    if diff:
+        result["diff"] = dict(before=dict(repository=str(target), id=current["Id"] if current else None),
+                              after=dict(repository=str(target), id=image["Id"]))
+    return result
+
+
 # --- removing ---------------------------------------------------------------------------------
 
 def containers_using(engine, image_id):

@@ -183,6 +183,17 @@ def _digest_state(inspect):
     return dict(id=inspect.get("Id"), repo_digests=sorted(inspect.get("RepoDigests") or []))
 
 
+def _predicted_pull(engine, ref, remote):
+    """The pull diff's after state, without pulling: the registry's image gains ref's repo digest.
+
+    That image may be on the engine already (under another name, or untagged): it keeps the repo
+    digests it has. The image the name pointed to before keeps its own.
+    """
+    present = inspect_image(engine, remote.config_digest) if remote.config_digest else None
+    digests = set(_digest_state(present)["repo_digests"]) | {"%s@%s" % (ref.name, remote.digest)}
+    return dict(id=remote.config_digest, repo_digests=sorted(digests))
+
+
 def pull_image_task(engine, params, check_mode=False, diff=False):
     """The kapal.docker.image_pull task: plan with the registry, pull when needed, report the image."""
     ref = split_tag_option(params["name"], params.get("tag"))
@@ -204,8 +215,7 @@ def pull_image_task(engine, params, check_mode=False, diff=False):
     if diff:
         predicted = _digest_state(after)
         if plan.pull and check_mode:
-            predicted = dict(id=plan.remote.config_digest,
-                             repo_digests=sorted(set(predicted["repo_digests"]) | {"%s@%s" % (ref.name, plan.remote.digest)}))
+            predicted = _predicted_pull(engine, ref, plan.remote)
         result["diff"] = dict(before=_digest_state(plan.before), after=predicted)
     return result
 

@@ -220,6 +220,22 @@ def test_missing_dockerfile(context, repo):
     assert result["msg"] == "dockerfile: no such file: %s" % (context / "Containerfile")
 
 
+@pytest.mark.parametrize("base, reason", [
+    ("kapal-fixrb-nope/base:1", "cannot reach registry docker.io: "),
+    ("127.0.0.1:5000/kapal-fixrb-nope/base:1", "image 127.0.0.1:5000/kapal-fixrb-nope/base:1 not found in registry 127.0.0.1:5000"),
+])
+def test_missing_base_image_is_named_in_one_line(context, repo, docker_api, testbed, base, reason):
+    (context / "Dockerfile").write_text(TUTORIAL.replace("kapal-test/busybox:latest", base))
+    for check_mode in (True, False):
+        result = build(context, repo, check_mode=check_mode)
+        assert result.failed, result
+        assert "\n" not in result["msg"]
+        assert result["msg"].startswith(
+            "dockerfile: FROM image %s: not on Docker Engine at %s and cannot be pulled: %s" % (base, testbed["docker_host"], reason)
+        ), result["msg"]
+    assert docker_api.images(filters={"reference": [repo + ":*"]}) == []
+
+
 @pytest.mark.parametrize("args, message", [
     ({"name": "Bad/Name"}, "name: invalid image reference 'Bad/Name' (repository names must be lower-case)"),
     ({"tag": "-x"}, "tag: invalid tag '-x'"),

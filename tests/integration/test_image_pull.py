@@ -1,5 +1,7 @@
 """kapal.docker.image_pull against the test bed's engine and registries."""
 
+import pytest
+
 from tests.integration.conftest import run_module
 from tests.integration import image_support
 from tests.integration.image_support import push
@@ -78,6 +80,27 @@ def test_pull_always_follows_a_moved_tag(docker_api, arrange):
     assert pulled["digest"] == moved_digest
     for check_mode in (True, False):
         assert run_module("image_pull", args, check_mode=check_mode)["changed"] is False
+
+
+@pytest.mark.parametrize("new_image_here", [True, False], ids=["new-image-on-the-engine", "new-image-absent"])
+def test_pull_always_check_diff_predicts_what_the_pull_does(docker_api, arrange, new_image_here):
+    full, first_id, first_digest = arrange.pushed("plain", "predict", content="first")
+    second_id = arrange.image(full + ":1", "second")
+    moved_digest = push(docker_api, full + ":1")
+    docker_api.tag(first_id, full, "1")  # the host still has the first image under the tag
+    if not new_image_here:
+        docker_api.remove_image(second_id, force=True)
+    args = {"name": full + ":1", "pull": "always"}
+
+    predicted = run_module("image_pull", args, check_mode=True, diff=True)
+    assert predicted["changed"] is True, predicted
+    assert predicted["diff"]["before"] == {"id": first_id, "repo_digests": ["%s@%s" % (full, first_digest)]}
+    pulled = run_module("image_pull", args, diff=True)
+    assert pulled["changed"] is True, pulled
+    real = docker_api.inspect_image(full + ":1")
+    assert pulled["diff"]["after"] == {"id": second_id, "repo_digests": sorted(real["RepoDigests"])}
+    assert "%s@%s" % (full, moved_digest) in real["RepoDigests"]
+    assert predicted["diff"] == pulled["diff"]
 
 
 def test_pull_always_of_an_unmoved_tag_changes_nothing(testbed, docker_api):

@@ -175,12 +175,32 @@ def test_unknown_engine_option(tmp_path):
     assert "engines[0]: unknown option host" in proc.stderr
 
 
-def test_other_file_names_are_not_claimed(tmp_path):
+def _skipping(path):
+    return ("kapal.docker.containers: skipping %s: the inventory file of this plugin must be named "
+            "*docker.yml or *docker.yaml, such as containers.docker.yml" % path)
+
+
+def test_other_file_names_are_not_claimed_and_the_accepted_names_are_said(tmp_path):
     path = tmp_path / "containers.yml"
-    path.write_text("plugin: kapal.docker.containers\n")
+    path.write_text("plugin: kapal.docker.containers  # the file name is wrong\n")
     proc = _run(os.path.join(BIN, "ansible-inventory"), "-i", str(path), "--list",
                 ANSIBLE_INVENTORY_ENABLED="kapal.docker.containers")
     assert "Unable to parse %s as an inventory source" % path in proc.stderr
+    # Through the auto plugin, as users have it: a warning, at any verbosity.
+    for verbosity in ([], ["-vvv"]):
+        proc = _run(os.path.join(BIN, "ansible-inventory"), "-i", str(path), "--list", *verbosity)
+        assert "[WARNING]: " + _skipping(path) in " ".join(proc.stderr.split()), proc.stderr
+
+
+def test_a_file_of_another_kind_is_skipped_with_the_reason_at_vvv(tmp_path):
+    path = tmp_path / "hosts.yml"
+    path.write_text("all:\n  hosts:\n    fixrb-host:\n")
+    enabled = dict(ANSIBLE_INVENTORY_ENABLED="kapal.docker.containers,ansible.builtin.yaml")
+    proc = _run(os.path.join(BIN, "ansible-inventory"), "-i", str(path), "--list", "-vvv", **enabled)
+    assert proc.returncode == 0 and "fixrb-host" in proc.stdout, proc.stderr
+    assert _skipping(path) in proc.stdout and "WARNING" not in proc.stderr, proc.stdout + proc.stderr
+    quiet = _run(os.path.join(BIN, "ansible-inventory"), "-i", str(path), "--list", **enabled)
+    assert _skipping(path) not in quiet.stdout + quiet.stderr
 
 
 def test_ansible_doc_renders():

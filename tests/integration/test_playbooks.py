@@ -13,9 +13,10 @@ import subprocess
 import sys
 import urllib.request
 
+import docker.errors
 import pytest
 
-from tests.conftest import COLLECTIONS
+from tests.conftest import COLLECTIONS, ROOT
 from tests.integration.conftest import run_module
 
 PREFIX = "kapal-it-books-"
@@ -124,14 +125,15 @@ def test_status_lists_both_services_and_changes_nothing(site, play):
     assert _recap(result.stdout)["changed"] == 0
     rows = dict((line.split("|")[0].strip().strip('"'), [cell.strip().strip('",') for cell in line.split("|")])
                 for line in result.stdout.splitlines() if PREFIX in line and "|" in line)
-    assert rows[WEB][1:4] == ["kapal-test/busybox:latest", "running", "0.0.0.0:%d->80/tcp,:::%d->80/tcp" % (WEB_PORT, WEB_PORT)]
+    # Each port once, with its IPv4 and IPv6 addresses.
+    assert rows[WEB][1:4] == ["kapal-test/busybox:latest", "running", "0.0.0.0:%d,[::]:%d->80/tcp" % (WEB_PORT, WEB_PORT)]
     assert rows[WEB][4] == "none"
     assert rows[API][2] == "running" and rows[API][4] in ("healthy", "starting")
 
 
 def test_restart_named_services_changes_started_at_and_check_mode_does_not(site, play, docker_api):
     before = dict((name, _started_at(docker_api, name)) for name in (WEB, API))
-    checked = play("restart", "--check")
+    checked = play("restart", "--check", restart_all=True)
     assert checked.returncode == 0, checked.stdout[-5000:]
     assert re.search(r"would restart: .*%s" % WEB, checked.stdout), checked.stdout[-3000:]
     assert dict((name, _started_at(docker_api, name)) for name in (WEB, API)) == before
@@ -215,3 +217,203 @@ def test_prune_check_mode_reports_then_removes_a_stopped_service(site, play, doc
     assert "removed containers: %s" % API in result.stdout
     assert not docker_api.containers(all=True, filters={"name": API})
     assert docker_api.containers(filters={"name": WEB})
+
+
+# --- restart needs a name or restart_all; the service role's rollback (names fixrb-, ports 18320-18321) ---
+
+FIXRB = "fixrb-"
+FIXRB_IMAGE = "fixrb/web"
+FIXRB_LABEL = "fixrb.test=rollback"
+
+
+def _fatal_lines(output):
+    return [line for line in output.splitlines() if line.startswith("fatal:")]
+
+
+@pytest.fixture
+def fixrb(docker_api):
+    """Removes the fixrb- containers and the fixrb images (every build of them carries FIXRB_LABEL)."""
+    def cleanup():
+        for container in docker_api.containers(all=True, filters={"name": FIXRB}):
+            if container["Names"][0].startswith("/" + FIXRB):
+                docker_api.remove_container(container["Id"], force=True)
+        ids = [i["Id"] for i in docker_api.images(filters={"label": FIXRB_LABEL})]
+        ids += [i["Id"] for i in docker_api.images(name=FIXRB_IMAGE)]
+        for image_id in dict.fromkeys(ids):
+            try:
+                docker_api.remove_image(image_id, force=True)
+            except docker.errors.NotFound:
+                pass
+
+    cleanup()
+    yield
+    cleanup()
+
+
+def test_restart_without_a_service_or_restart_all_restarts_nothing(site, play, docker_api):
+    before = _started_at(docker_api, WEB)  # (the prune test may have removed API already)
+    for args, extra in (({}, ""), ({"restart_service": WEB, "restart_all": True}, ", not both")):
+        result = play("restart", **args)
+        assert result.returncode != 0, result.stdout[-3000:]
+        fatal = _fatal_lines(result.stdout)
+        assert len(fatal) == 1, result.stdout[-3000:]
+        assert ("restart: set restart_service (a service name or a list of them) to restart those services, "
+                "or restart_all=true to restart every running service%s\"" % extra) in fatal[0], fatal
+    assert _started_at(docker_api, WEB) == before
+
+
+def test_restart_of_a_container_that_is_not_a_service_says_so(play, docker_api, testbed, fixrb):
+    plain = FIXRB + "plain"
+    docker_api.create_container(testbed["busybox_image"], command=["sleep", "3600"], name=plain,
+                                host_config=docker_api.create_host_config(network_mode="none"))
+    docker_api.start(plain)
+    before = _started_at(docker_api, plain)
+
+    result = play("restart", restart_service=plain)
+    assert result.returncode != 0
+    assert ("restart: %s exists but is not a kapal service (no org.kapal.service label) on localhost" % plain
+            in result.stdout), result.stdout[-3000:]
+    both = play("restart", restart_service=[plain, FIXRB + "nope"])
+    assert ("restart: no service %snope; %s exists but is not a kapal service (no org.kapal.service label) on localhost"
+            % (FIXRB, plain)) in both.stdout, both.stdout[-3000:]
+    assert _started_at(docker_api, plain) == before
+
+
+def _fixrb_services(page, env):
+    return [
+        {"name": FIXRB + "good", "image": "kapal-test/busybox:latest",
+         "container": {"command": HTTPD, "published_ports": ["127.0.0.1:18320:80"], "env": {"FIXRB": env}},
+         "verify": [{"port": 18320, "body": "kapal test busybox"}]},
+        {"name": FIXRB + "web",
+         "build": {"name": FIXRB_IMAGE, "tag": "1", "files": {"index.html": page},
+                   "dockerfile_content": "FROM kapal-test/busybox:latest\nLABEL %s\nCOPY index.html /www/index.html\n"
+                                         "CMD [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\n" % FIXRB_LABEL},
+         "container": {"published_ports": ["127.0.0.1:18321:80"]},
+         "verify": [{"port": 18321, "body": "fixrb v1"}, {"port": 18321, "protocol": "tcp"}]},
+    ]
+
+
+def test_service_rollback_keeps_the_image_name_and_names_only_the_failed_service(play, docker_api, tmp_path, fixrb):
+    common = dict(site_engine=False, service_workdir=str(tmp_path / "services"), service_verify_retries=2)
+    first = play("site", service_definitions=_fixrb_services("<h1>fixrb v1</h1>\n", "1"), **common)
+    assert first.returncode == 0, first.stdout[-5000:]
+    v1 = docker_api.inspect_container(FIXRB + "web")["Image"]
+    good_before = docker_api.inspect_container(FIXRB + "good")["Id"]
+
+    # The web page breaks (its check fails) while the other service changes and passes.
+    broken = play("site", service_definitions=_fixrb_services("<h1>oops</h1>\n", "2"), **common)
+    assert broken.returncode != 0
+    fatal = _fatal_lines(broken.stdout)
+    assert len(fatal) == 1, broken.stdout[-5000:]  # printed once
+    assert ("service: fixrb-web did not answer as expected on http://127.0.0.1:18321/: wanted HTTP 200 with 'fixrb v1', "
+            "got HTTP 200 with body '<h1>oops</h1>' after 2 tries; rolled back fixrb-web to the previous image fixrb/web:1\"") \
+        in fatal[0], fatal[0]
+    assert FIXRB + "good" not in fatal[0]
+
+    # The previous image runs under the user's name, and the name points at it again.
+    web = docker_api.inspect_container(FIXRB + "web")
+    assert web["Config"]["Image"] == FIXRB_IMAGE + ":1" and web["Image"] == v1 and web["State"]["Running"]
+    assert docker_api.inspect_image(FIXRB_IMAGE + ":1")["Id"] == v1
+    assert "fixrb v1" in _page(18321)
+    # The service that passed keeps its update.
+    good = docker_api.inspect_container(FIXRB + "good")
+    assert good["Id"] != good_before and "FIXRB=2" in good["Config"]["Env"]
+
+
+def _fixrb_build(tmp_path, page):
+    context = tmp_path / ("ctx-%d" % len(list(tmp_path.iterdir())))
+    context.mkdir()
+    (context / "index.html").write_text(page)
+    result = run_module("image_build", {
+        "path": str(context), "name": FIXRB_IMAGE, "tag": "1",
+        "dockerfile_content": "FROM kapal-test/busybox:latest\nLABEL %s\nCOPY index.html /www/index.html\n" % FIXRB_LABEL,
+    })
+    assert not result.failed, result
+    return result["image"]["id"]
+
+
+def test_rollout_of_a_rebuilt_name_rolls_back_under_that_name(play, docker_api, tmp_path, fixrb):
+    roll = FIXRB + "roll"
+    v1 = _fixrb_build(tmp_path, "<h1>roll v1</h1>\n")
+    started = run_module("container", {
+        "name": roll, "image": FIXRB_IMAGE + ":1", "command": ["httpd", "-f", "-p", "80", "-h", "/www"],
+        "published_ports": ["127.0.0.1:18322:80"], "labels": {"org.kapal.service": roll}, "state": "started"})
+    assert not started.failed, started
+    assert _fixrb_build(tmp_path, "<h1>oops</h1>\n") != v1  # the name now means the broken build
+
+    result = play("rollout", rollout_service=roll, rollout_image=FIXRB_IMAGE + ":1",
+                  rollout_verify=[{"port": 18322, "body": "roll v1"}], rollout_verify_retries=2)
+    assert result.returncode != 0
+    assert re.search(r"rollout of %s to %s:1 stopped on localhost: .*wanted HTTP 200 with 'roll v1', got HTTP 200 with body '<h1>oops</h1>' after 2 tries"
+                     r"; rolled back to %s:1" % (roll, FIXRB_IMAGE, FIXRB_IMAGE), result.stdout), result.stdout[-4000:]
+    container = docker_api.inspect_container(roll)
+    assert container["Config"]["Image"] == FIXRB_IMAGE + ":1" and container["Image"] == v1
+    assert docker_api.inspect_image(FIXRB_IMAGE + ":1")["Id"] == v1
+    assert "roll v1" in _page(18322)
+
+
+# --- the README's quick start, from the built artifact (names fixrb-qs-, ports 18330-18331) ---
+
+def _readme_files():
+    """The quick start's files: the README's yaml blocks whose first line is `# quickstart/<name>`."""
+    with open(os.path.join(ROOT, "README.md")) as handle:
+        readme = handle.read()
+    files = {}
+    for block in re.findall(r"```yaml\n(.*?)```", readme, re.S):
+        first, body = (block.split("\n", 1) + [""])[:2]
+        if first.startswith("# quickstart/"):
+            files[first[len("# quickstart/"):]] = body
+    return files
+
+
+@pytest.fixture
+def quickstart(tmp_path, docker_api):
+    def cleanup():
+        for container in docker_api.containers(all=True, filters={"name": "fixrb-qs-"}):
+            docker_api.remove_container(container["Id"], force=True)
+        for image in docker_api.images(filters={"reference": ["fixrb-qs/*"]}):
+            try:
+                docker_api.remove_image(image["Id"], force=True)
+            except docker.errors.NotFound:
+                pass
+
+    cleanup()
+    files = _readme_files()
+    assert sorted(files) == ["container.yml", "image.yml", "inventory.yml", "service.yml"]
+    for name, text in files.items():
+        text = text.replace("/tmp/kapal-quickstart", str(tmp_path / "made"))
+        (tmp_path / name).write_text(text.replace("quickstart-", "fixrb-qs-").replace("quickstart/", "fixrb-qs/"))
+    yield tmp_path
+    cleanup()
+
+
+def test_readme_quick_start_from_the_built_artifact(quickstart, docker_api, testbed):
+    galaxy = os.path.join(os.path.dirname(sys.executable), "ansible-galaxy")
+    collections = quickstart / "collections"
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(collections), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    env.pop("ANSIBLE_PYTHON_INTERPRETER", None)  # the inventory says which Python
+
+    def galaxy_run(*args):
+        done = subprocess.run([galaxy, "collection"] + list(args), capture_output=True, text=True, env=env, cwd=ROOT,
+                              check=False, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    galaxy_run("build", "--output-path", str(quickstart))
+    galaxy_run("install", "-p", str(collections), *[str(path) for path in quickstart.glob("kapal-docker-*.tar.gz")])
+    assert not os.path.islink(collections / "ansible_collections" / "kapal" / "docker")
+
+    def run(*args):
+        command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventory.yml"] + list(args) + [
+            "-e", json.dumps({"base_image": testbed["busybox_image"], "hello_port": 18330, "web_port": 18331})]
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(quickstart), check=False, timeout=900)
+
+    first = run("container.yml", "image.yml", "service.yml")
+    assert first.returncode == 0, first.stdout[-5000:] + first.stderr[-2000:]
+    assert "Hello from kapal.docker.container" in _page(18330)
+    assert "Hello from the service role" in _page(18331)
+    assert docker_api.inspect_image("fixrb-qs/web:1.0")["Config"]["ExposedPorts"] == {"80/tcp": {}}
+    again = run("container.yml", "image.yml", "service.yml")
+    assert again.returncode == 0, again.stdout[-5000:]
+    assert _recap(again.stdout)["changed"] == 0, again.stdout[-5000:]
+    status = run("kapal.docker.status")
+    assert re.search(r"fixrb-qs-web +\| fixrb-qs/service:1.0 +\| running +\| 127.0.0.1:18331->80/tcp", status.stdout), status.stdout

@@ -7,6 +7,7 @@ from ansible_collections.kapal.docker.plugins.inventory.containers import (
     engine_config,
     host_vars,
     list_filters,
+    names_this_plugin,
     snake_case,
 )
 from ansible_collections.kapal.docker.plugins.module_utils._engine import EngineConfig
@@ -90,3 +91,21 @@ def test_list_filters():
         "status": ["running", "paused"],
         "label": ["app=shop", "tier", "x"],
     }
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("plugin: kapal.docker.containers\n", True),
+    ("---\n# fleet\nplugin: 'kapal.docker.containers'  # wrong file name\nlabels: {}\n", True),
+    ('plugin: "kapal.docker.containers"', True),
+    ("plugin: community.docker.docker_containers\n", False),
+    ("all:\n  hosts:\n    plugin: kapal.docker.containers\n", False),
+    ("[web]\nhost1\n", False),
+])
+def test_names_this_plugin(tmp_path, text, expected):
+    path = tmp_path / "inventory.yml"
+    path.write_text(text)
+    assert names_this_plugin(str(path)) is expected
+
+
+def test_names_this_plugin_of_an_unreadable_path(tmp_path):
+    assert names_this_plugin(str(tmp_path / "missing.yml")) is False
