@@ -11,6 +11,7 @@ cross references checked and the services in dependency order.
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 import re
 import shlex
@@ -597,6 +598,11 @@ def parse_port(value, where):
     if not match:
         raise where.error("invalid port %r (expected [[ip:][published]:]target[/protocol])" % text)
     ip = (match.group("ip") or "").strip("[]")
+    if ip:
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise where.error("invalid host address %r in port %r" % (ip, text)) from None
     protocol = match.group("protocol") or "tcp"
     if protocol not in PROTOCOLS:
         raise where.error("invalid protocol %r in port %r" % (protocol, text))
@@ -651,8 +657,10 @@ def parse_volume(text, where):
         raise where.error("invalid volume %r (expected [source:]target[:options])" % text)
     if len(parts) > 3:
         raise where.error("invalid volume %r: too many colons" % text)
-    if len(parts) == 1 or (len(text) <= 2):
+    if len(text) <= 2:
         return dict(type="volume", target=posixpath.normpath(text))
+    if len(parts) == 1:
+        return dict(type="volume", target=posixpath.normpath(text), volume={})
     volume = dict(source=parts[0], target=posixpath.normpath(parts[1]))
     if _is_path(parts[0]):
         volume["type"] = "bind"
