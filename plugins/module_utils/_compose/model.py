@@ -1007,7 +1007,6 @@ def build_project(tree, name, working_dir, config_files, origins, lookup, read_e
     built = {}
     for service_name in enabled:
         raw = services[service_name]
-        where = _Where(origin(service_name), "services.%s" % service_name)
         if "network_mode" not in raw and not raw.get("networks"):
             raw = dict(raw, networks={"default": None})
         if "default" in (raw.get("networks") or {}):
@@ -1080,9 +1079,9 @@ def _service(name, raw, where, lookup, read_env_file):
             given[key] = value
     for entry in raw.get("env_file") or []:
         environment.update(read_env_file(entry, given))
-    environment.update((k, v) for k, v in given.items() if v is not None)
+    environment.update(given)  # a variable without a value here unsets the env_file's, as in Compose
     raw = dict(raw)
-    raw["environment"] = dict(given, **dict((k, v) for k, v in environment.items() if k not in given))
+    raw["environment"] = environment
     raw.pop("env_file", None)
 
     build = None

@@ -345,3 +345,16 @@ def test_missing_inputs_fail_in_one_line(tmp_path):
         load_project(project_src=str(tmp_path), definition={"services": {"a": {"image": "x", "env_file": "missing.env"}}},
                      environ={})
     assert "env_file: no such file: %s" % (tmp_path / "missing.env") in str(info.value)
+
+
+def test_env_file_under_environment(tmp_path):
+    src = write(tmp_path, {
+        "app.env": "A=from-file\nB=${PROJECT_VAR}-${C}\nexport D='quoted # kept'\nUNSET_HERE=1\n",
+        "raw.env": "R=$not ${interpolated}\n",
+        "compose.yaml": ("services:\n  app:\n    image: x\n    env_file: [app.env, {path: raw.env, format: raw},"
+                         " {path: missing.env, required: false}]\n    environment: {A: from-environment, C: c, UNSET_HERE: null}\n"),
+        ".env": "PROJECT_VAR=p\n",
+    })
+    app = load_project(project_src=src, environ={}).services["app"]
+    assert app.environment == {"A": "from-environment", "B": "p-c", "C": "c", "D": "quoted # kept",
+                               "R": "$not ${interpolated}"}
