@@ -306,4 +306,3 @@ def volume_params(project, key, compose_version=None):
     if volume.driver_opts:
         params["driver_options"] = dict(volume.driver_opts)
     return params
-

@@ -58,7 +58,7 @@ def test_webapp_project():
     assert web.restart == ("unless-stopped", 0)
     assert web.labels == {"tier": "app"}
     assert (web.memory, web.cpus, web.stop_grace_period) == (128 * 1024 ** 2, 0.5, 20 * 10 ** 9)
-    assert db.command == ("sleep", "60")  # !override in compose.override.yaml
+    assert db.command == ("sleep", "60")  # compose.override.yaml replaces it
     assert db.environment == {"DB_PASSWORD": "s3cr$t", "COST": "$5"}
     assert db.healthcheck == Healthcheck(("CMD-SHELL", "test -f /data/ready"), interval=2 * 10 ** 9)
     assert (db.memory, db.cpus) == (64 * 1024 ** 2, 0.25)  # deploy.resources.limits
@@ -143,7 +143,7 @@ def test_extends_from_another_file_and_the_same_file():
     assert api.ports == (PortSpec(80, "8081"),)
     assert worker.command == ("worker",)
     assert worker.environment == {"LOG": "debug", "ROLE": "worker"}
-    assert worker.ports == ()  # !reset []
+    assert worker.ports == (PortSpec(80, "8081"),)
 
 
 # -- inline definition, names ---------------------------------------------------------------------------

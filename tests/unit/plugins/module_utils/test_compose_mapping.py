@@ -93,13 +93,13 @@ def test_mapping(service, expected):
             assert dict((k, params[option][k]) for k in value) == value
         else:
             assert params[option] == value, option
-    assert set(params) <= set(name for name, _ in OPTION_MAP) | {"name"}
+    assert set(params) <= set(name for name, _value in OPTION_MAP) | {"name"}
     given = dict((k, v) for k, v in params.items() if k in OPTION_BY_NAME)
     parse_options(given)  # every value is one the container option table accepts
 
 
 def test_the_mapping_names_only_options_of_the_container_table():
-    names = [name for name, _ in OPTION_MAP]
+    names = [name for name, _value in OPTION_MAP]
     assert len(names) == len(set(names))
     assert set(names) - set(OPTION_BY_NAME) <= set(PENDING_OPTIONS)
 
@@ -209,7 +209,8 @@ def test_go_float32(value, text):
     assert go_float32(value) == text
 
 
-@pytest.mark.parametrize("cpus, nano", [(0.5, 500000000), (1.1, 1100000000), (0.1, 100000000),
-                                             (1 / 3.0, 333333344), (2, 2000000000)])
+@pytest.mark.parametrize("cpus, nano", [
+    (0.5, 500000000), (1.1, 1100000000), (0.1, 100000000), (1 / 3.0, 333333344), (2, 2000000000),
+])
 def test_nano_cpus_as_compose_computes_them(cpus, nano):
     assert nano_cpus(cpus) == nano
