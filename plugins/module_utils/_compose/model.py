@@ -1083,6 +1083,9 @@ def _service(name, raw, where, lookup, read_env_file):
     raw = dict(raw)
     raw["environment"] = environment
     raw.pop("env_file", None)
+    for key in ("labels", "sysctls"):  # string maps: a key without a value is ''
+        if key in raw:
+            raw[key] = dict((k, v or "") for k, v in raw[key].items())
 
     build = None
     if raw.get("build") is not None:
@@ -1140,7 +1143,7 @@ def _service(name, raw, where, lookup, read_env_file):
         command=tuple(raw["command"]) if raw.get("command") is not None else None,
         entrypoint=tuple(raw["entrypoint"]) if raw.get("entrypoint") is not None else None,
         environment=dict((k, v) for k, v in raw["environment"].items() if v is not None),
-        labels=dict((k, v or "") for k, v in (raw.get("labels") or {}).items()),
+        labels=dict(raw.get("labels") or {}),
         ports=tuple(PortSpec(target=p["target"], published=str(p.get("published") or ""), host_ip=p.get("host_ip") or "",
                              protocol=p.get("protocol") or "tcp") for p in raw.get("ports") or []),
         expose=tuple(raw.get("expose") or ()),
@@ -1156,7 +1159,7 @@ def _service(name, raw, where, lookup, read_env_file):
         dns=tuple(raw.get("dns") or ()), dns_search=tuple(raw.get("dns_search") or ()),
         cap_add=tuple(raw.get("cap_add") or ()), cap_drop=tuple(raw.get("cap_drop") or ()),
         devices=tuple("%s:%s:%s" % (d["source"], d["target"], d["permissions"]) for d in raw.get("devices") or []),
-        ulimits=ulimits, sysctls=dict((k, v or "") for k, v in (raw.get("sysctls") or {}).items()),
+        ulimits=ulimits, sysctls=dict(raw.get("sysctls") or {}),
         read_only=raw.get("read_only"), privileged=raw.get("privileged"), init=raw.get("init"),
         stop_signal=raw.get("stop_signal"),
         stop_grace_period=_opt_duration(raw, "stop_grace_period", where),

@@ -187,6 +187,15 @@ def test_config_hash_is_compose_s(fixture, service, expected):
     assert service_hash(project.services[service]) == expected
 
 
+def test_config_hash_after_env_file_resolution():
+    # Compose hashes the environment it resolved: env_file read in, bare names from the host, the env_file dropped.
+    project = load_project(project_src=os.path.join(FIXTURES, "hash", "envfile"), project_name="p", environ={"HOSTVAR": "host"})
+    app = project.services["app"]
+    assert app.environment == {"A": "override", "B": "c-x", "HOSTVAR": "host", "C": "c"}
+    assert app.labels == {"b": "", "c": "1"}
+    assert service_hash(app) == "498cf38a803d38aa84c3712c95f373eacbba199049e504ffbcac7ccb5f73c16c"
+
+
 def test_config_hash_ignores_what_compose_leaves_out():
     base = project_of({"ports": ["80"]}).services["s"]
     same = project_of({"ports": ["80"], "depends_on": [], "profiles": ["x"], "scale": 1, "pull_policy": "always",
