@@ -17,13 +17,14 @@ export ANSIBLE_NOCOLOR := true
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test molecule venv collection build testbed unit integration sanity lint changelog-lint bench clean
+.PHONY: demo test molecule venv collection build testbed unit integration sanity lint changelog-lint bench clean \
+	core-matrix smoke docs
 
 demo: venv collection
 	tests/testbed/up.sh packages engine
 	$(BIN)/ansible-playbook -i localhost, -c local playbooks/demo.yml
 
-test: venv collection build testbed unit integration sanity lint molecule
+test: venv collection build testbed unit core-matrix docs integration sanity lint molecule
 
 venv: $(VENV)/.stamp
 
@@ -77,8 +78,34 @@ ROLES_WITH_MOLECULE := $(patsubst %/molecule,%,$(wildcard roles/*/molecule))
 molecule: venv collection testbed
 	for role in $(ROLES_WITH_MOLECULE); do (cd $$role && $(BIN)/molecule test --all) || exit 1; done
 
+# The older ansible-core releases the collection supports (meta/runtime.yml requires_ansible):
+# each has its own venv, .venv-<version>, from requirements/core-<version>.txt. core-matrix runs
+# the unit tests on each, and the smoke play (tests/smoke/smoke.yml: every module and plugin once,
+# against the real engine) on each and on the main venv's ansible-core, the three in parallel.
+CORE_VERSIONS := 2.17 2.18
+CORE_TARGETS := $(addprefix core-,$(CORE_VERSIONS))
+SMOKE := ansible-playbook -i localhost, -c local tests/smoke/smoke.yml
+.PHONY: $(CORE_TARGETS)
+
+core-matrix: collection testbed $(foreach v,$(CORE_VERSIONS),.venv-$(v)/.stamp)
+	$(MAKE) --no-print-directory -j$(words $(CORE_VERSIONS) smoke) -Otarget smoke $(CORE_TARGETS)
+
+.venv-%/.stamp: requirements/core-%.txt
+	test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/pip install -q -r requirements/core-$*.txt
+	touch $@
+
+$(CORE_TARGETS): core-%: .venv-%/.stamp collection
+	@echo "== ansible-core $*: unit tests and smoke play"
+	.venv-$*/bin/pytest -q -p no:cacheprovider tests/unit
+	ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/.venv-$*/bin/python .venv-$*/bin/$(SMOKE)
+
+smoke: venv collection
+	@echo "== ansible-core of .venv: smoke play"
+	$(BIN)/$(SMOKE)
+
 bench: venv collection testbed
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf .venv .collections .build .sanity tests/output .pytest_cache .hypothesis
+	rm -rf .venv .venv-2.* .venv-docs .collections .build .sanity tests/output .pytest_cache .hypothesis
