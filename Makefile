@@ -18,7 +18,7 @@ export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test molecule venv collection build testbed unit integration sanity lint changelog-lint bench clean \
-	core-matrix smoke docs
+	core-matrix smoke docs playbook-docs
 
 demo: venv collection
 	tests/testbed/up.sh packages engine
@@ -51,7 +51,7 @@ testbed:
 unit: venv collection
 	$(BIN)/pytest -q tests/unit
 
-integration: venv collection
+integration: venv collection docs
 	$(BIN)/pytest -q tests/integration
 
 # ansible-test wants the collection at ansible_collections/<ns>/<name>, and a pip bootstrap
@@ -103,6 +103,38 @@ $(CORE_TARGETS): core-%: .venv-%/.stamp collection
 smoke: venv collection
 	@echo "== ansible-core of .venv: smoke play"
 	$(BIN)/$(SMOKE)
+
+# The documentation site (HTML, .build/docs/html/index.html) built with antsibull-docs and Sphinx
+# in their own venv (.venv-docs, requirements/docs.txt): every module, plugin and role, the extra
+# pages of docs/docsite/ (guides, and a page per playbook generated from it by
+# docs/tools/playbook_pages.py: `make playbook-docs` after changing a playbook), with the Sphinx
+# configuration of docs/sphinx/. Any broken reference or RST error fails it; it is rebuilt only
+# when a source changed.
+DOCS := $(CURDIR)/.build/docs
+DOCS_BIN := $(CURDIR)/.venv-docs/bin
+DOCS_SOURCES := $(shell find plugins roles/*/meta playbooks docs -type f -not -name '*.pyc' 2>/dev/null) \
+	galaxy.yml meta/runtime.yml
+
+docs: $(DOCS)/.stamp
+
+.venv-docs/.stamp: requirements/docs.txt
+	test -x .venv-docs/bin/python || $(PYTHON) -m venv .venv-docs
+	.venv-docs/bin/pip install -q -r requirements/docs.txt
+	touch $@
+
+$(DOCS)/.stamp: .venv-docs/.stamp $(DOCS_SOURCES) | collection
+	$(DOCS_BIN)/python docs/tools/playbook_pages.py --check
+	PATH=$(DOCS_BIN):$$PATH antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
+	    $(COLLECTIONS)/ansible_collections/kapal/docker
+	rm -rf $(DOCS) && mkdir -p $(DOCS)/rst && chmod 0755 $(DOCS)/rst
+	PATH=$(DOCS_BIN):$$PATH antsibull-docs --config-file docs/sphinx/antsibull-docs.cfg collection --use-current \
+	    --squash-hierarchy --fail-on-error --cleanup everything --dest-dir $(DOCS)/rst kapal.docker >/dev/null
+	$(DOCS_BIN)/python docs/tools/ansible_inventory.py $(DOCS)/ansible_devel.inv
+	$(DOCS_BIN)/sphinx-build -b html -c docs/sphinx -W --keep-going -q -d $(DOCS)/doctrees $(DOCS)/rst $(DOCS)/html
+	touch $@
+
+playbook-docs: venv
+	$(BIN)/python docs/tools/playbook_pages.py
 
 bench: venv collection testbed
 	$(BIN)/python bench/run.py
