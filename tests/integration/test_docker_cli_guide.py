@@ -93,6 +93,7 @@ def stand_in(docker_api):
     docker_api.tag(STAND_IN_REPO + ":latest", "%s-redis" % PREFIX, "latest")
     yield
     _cleanup(docker_api)
+    docker_api.remove_image(STAND_IN_REPO + ":latest")  # the registry keeps its copy, for the search
 
 
 def test_every_task_of_the_guide_runs(tmp_path, stand_in):  # pylint: disable=redefined-outer-name,unused-argument
