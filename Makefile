@@ -60,7 +60,7 @@ sanity: venv
 	mkdir -p $(HOME)/.ansible/test/cache
 	for v in 24_2 25_0 25_1 25_2; do cp tests/testbed/get_pip.py $(HOME)/.ansible/test/cache/get_pip_$$v.py; done
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
-	tar --exclude-vcs --exclude=./.venv --exclude=./.collections --exclude=./.build --exclude=./.sanity \
+	tar --exclude-vcs --exclude=./.venv --exclude="./.venv-*" --exclude=./.collections --exclude=./.build --exclude=./.sanity \
 	    --exclude=./tests/output --exclude=./.pytest_cache --exclude=./.hypothesis --exclude=__pycache__ \
 	    -cf - . | tar -C $(SANITY_ROOT) -xf -
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --local --python 3.11 --color no $(SANITY_ARGS)

@@ -86,8 +86,8 @@ def _cleanup(docker_api):
 def stand_in(docker_api):
     """The stand-in for redis:latest: local under this test's name, and in the plain registry."""
     _cleanup(docker_api)
-    for _ in docker_api.build(fileobj=io.BytesIO(STAND_IN), tag=STAND_IN_REPO + ":latest", rm=True, decode=True):
-        pass
+    for line in docker_api.build(fileobj=io.BytesIO(STAND_IN), tag=STAND_IN_REPO + ":latest", rm=True, decode=True):
+        assert "error" not in line, line
     for line in docker_api.push(STAND_IN_REPO, tag="latest", stream=True, decode=True):
         assert "error" not in line, line
     docker_api.tag(STAND_IN_REPO + ":latest", "%s-redis" % PREFIX, "latest")

@@ -119,8 +119,8 @@ def test_ansible_inventory_names_builtin_plugins_and_settings(tmp_path):
     path = tmp_path / "ansible.inv"
     ansible_inventory.write(str(path), os.path.dirname(ansible.__file__))
     data = path.read_bytes()
-    header, _, compressed = data.partition(b"zlib.\n")
-    assert header.startswith(b"# Sphinx inventory version 2")
+    header, separator, compressed = data.partition(b"zlib.\n")
+    assert separator and header.startswith(b"# Sphinx inventory version 2")
     lines = zlib.decompress(compressed).decode().splitlines()
     assert ("ansible_collections.ansible.builtin.command_module std:label -1 "
             "collections/ansible/builtin/command_module.html#ansible-collections-ansible-builtin-command-module "
