@@ -17,13 +17,14 @@ export ANSIBLE_NOCOLOR := true
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test molecule venv collection build testbed unit integration sanity lint changelog-lint bench clean
+.PHONY: demo test molecule venv collection build testbed unit integration sanity lint changelog-lint bench clean \
+	core-matrix smoke docs playbook-docs
 
 demo: venv collection
 	tests/testbed/up.sh packages engine
 	$(BIN)/ansible-playbook -i localhost, -c local playbooks/demo.yml
 
-test: venv collection build testbed unit integration sanity lint molecule
+test: venv collection build testbed unit core-matrix docs integration sanity lint molecule
 
 venv: $(VENV)/.stamp
 
@@ -50,7 +51,7 @@ testbed:
 unit: venv collection
 	$(BIN)/pytest -q tests/unit
 
-integration: venv collection
+integration: venv collection docs
 	$(BIN)/pytest -q tests/integration
 
 # ansible-test wants the collection at ansible_collections/<ns>/<name>, and a pip bootstrap
@@ -59,7 +60,7 @@ sanity: venv
 	mkdir -p $(HOME)/.ansible/test/cache
 	for v in 24_2 25_0 25_1 25_2; do cp tests/testbed/get_pip.py $(HOME)/.ansible/test/cache/get_pip_$$v.py; done
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
-	tar --exclude-vcs --exclude=./.venv --exclude=./.collections --exclude=./.build --exclude=./.sanity \
+	tar --exclude-vcs --exclude=./.venv --exclude="./.venv-*" --exclude=./.collections --exclude=./.build --exclude=./.sanity \
 	    --exclude=./tests/output --exclude=./.pytest_cache --exclude=./.hypothesis --exclude=__pycache__ \
 	    -cf - . | tar -C $(SANITY_ROOT) -xf -
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --local --python 3.11 --color no $(SANITY_ARGS)
@@ -77,8 +78,66 @@ ROLES_WITH_MOLECULE := $(patsubst %/molecule,%,$(wildcard roles/*/molecule))
 molecule: venv collection testbed
 	for role in $(ROLES_WITH_MOLECULE); do (cd $$role && $(BIN)/molecule test --all) || exit 1; done
 
+# The older ansible-core releases the collection supports (meta/runtime.yml requires_ansible):
+# each has its own venv, .venv-<version>, from requirements/core-<version>.txt. core-matrix runs
+# the unit tests on each, and the smoke play (tests/smoke/smoke.yml: every module and plugin once,
+# against the real engine) on each and on the main venv's ansible-core, the three in parallel.
+CORE_VERSIONS := 2.17 2.18
+CORE_TARGETS := $(addprefix core-,$(CORE_VERSIONS))
+SMOKE := ansible-playbook -i localhost, -c local tests/smoke/smoke.yml
+.PHONY: $(CORE_TARGETS)
+
+core-matrix: collection testbed $(foreach v,$(CORE_VERSIONS),.venv-$(v)/.stamp)
+	$(MAKE) --no-print-directory -j$(words $(CORE_VERSIONS) smoke) -Otarget smoke $(CORE_TARGETS)
+
+.venv-%/.stamp: requirements/core-%.txt
+	test -x .venv-$*/bin/python || $(PYTHON) -m venv .venv-$*
+	.venv-$*/bin/pip install -q -r requirements/core-$*.txt
+	touch $@
+
+$(CORE_TARGETS): core-%: .venv-%/.stamp collection
+	@echo "== ansible-core $*: unit tests and smoke play"
+	.venv-$*/bin/pytest -q -p no:cacheprovider tests/unit
+	ANSIBLE_PYTHON_INTERPRETER=$(CURDIR)/.venv-$*/bin/python .venv-$*/bin/$(SMOKE)
+
+smoke: venv collection
+	@echo "== ansible-core of .venv: smoke play"
+	$(BIN)/$(SMOKE)
+
+# The documentation site (HTML, .build/docs/html/index.html) built with antsibull-docs and Sphinx
+# in their own venv (.venv-docs, requirements/docs.txt): every module, plugin and role, the extra
+# pages of docs/docsite/ (guides, and a page per playbook generated from it by
+# docs/tools/playbook_pages.py: `make playbook-docs` after changing a playbook), with the Sphinx
+# configuration of docs/sphinx/. Any broken reference or RST error fails it; it is rebuilt only
+# when a source changed.
+DOCS := $(CURDIR)/.build/docs
+DOCS_BIN := $(CURDIR)/.venv-docs/bin
+DOCS_SOURCES := $(shell find plugins roles/*/meta playbooks docs -type f -not -name '*.pyc' 2>/dev/null) \
+	galaxy.yml meta/runtime.yml
+
+docs: $(DOCS)/.stamp
+
+.venv-docs/.stamp: requirements/docs.txt
+	test -x .venv-docs/bin/python || $(PYTHON) -m venv .venv-docs
+	.venv-docs/bin/pip install -q -r requirements/docs.txt
+	touch $@
+
+$(DOCS)/.stamp: .venv-docs/.stamp $(DOCS_SOURCES) | collection
+	$(DOCS_BIN)/python docs/tools/playbook_pages.py --check
+	PATH=$(DOCS_BIN):$$PATH antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs \
+	    $(COLLECTIONS)/ansible_collections/kapal/docker
+	rm -rf $(DOCS) && mkdir -p $(DOCS)/rst && chmod 0755 $(DOCS)/rst
+	PATH=$(DOCS_BIN):$$PATH antsibull-docs --config-file docs/sphinx/antsibull-docs.cfg collection --use-current \
+	    --squash-hierarchy --fail-on-error --cleanup everything --dest-dir $(DOCS)/rst kapal.docker >/dev/null
+	$(DOCS_BIN)/python docs/tools/ansible_inventory.py $(DOCS)/ansible_devel.inv
+	$(DOCS_BIN)/sphinx-build -b html -c docs/sphinx -W --keep-going -q -d $(DOCS)/doctrees $(DOCS)/rst $(DOCS)/html
+	touch $@
+
+playbook-docs: venv
+	$(BIN)/python docs/tools/playbook_pages.py
+
 bench: venv collection testbed
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf .venv .collections .build .sanity tests/output .pytest_cache .hypothesis
+	rm -rf .venv .venv-2.* .venv-docs .collections .build .sanity tests/output .pytest_cache .hypothesis
