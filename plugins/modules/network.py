@@ -93,7 +93,7 @@ seealso:
   - module: kapal.docker.engine_info
     description: List every network of the engine.
   - module: kapal.docker.container_info
-    description: Find the containers on a network (O(kapal.docker.container_info#module:filters.network)).
+    description: Find the containers on a network (O(kapal.docker.container_info#module:filters) with C(network)).
   - name: Docker Engine API, networks
     description: The C(/networks) endpoints this module uses.
     link: https://docs.docker.com/engine/api/v1.41/#tag/Network
