@@ -54,11 +54,11 @@ GROUP ?= try
 RELEASES ?= 12 13 14
 COUNT ?= 1
 hosts: testbed
-	tests/testbed/hosts.py up $(GROUP) --release $(RELEASES) --count $(COUNT) >/dev/null
-	tests/testbed/hosts.py list
+	python3 tests/testbed/hosts.py up $(GROUP) --release $(RELEASES) --count $(COUNT) >/dev/null
+	python3 tests/testbed/hosts.py list
 
 clean-hosts:
-	tests/testbed/hosts.py down --all
+	python3 tests/testbed/hosts.py down --all
 
 unit: venv collection
 	$(BIN)/pytest -q tests/unit

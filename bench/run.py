@@ -465,5 +465,6 @@ def engine_role_markdown(engine_role):
     lines.append("")
     return lines
 
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -77,7 +77,8 @@ def docker_api(testbed):
 # A session's hosts belong to its pytest controller process: groups are named "<name>-p<pid>", so
 # the xdist workers of one session share them (the first to ask starts them, under a lock) and
 # other sessions on the machine never touch them. The controller removes them when the session
-# ends (KAPAL_KEEP_HOSTS=1 keeps them); a session that died leaves hosts the next one adopts.
+# ends (KAPAL_KEEP_HOSTS=1 keeps them for a look, until the next session), and the groups of
+# sessions that died on the way.
 
 def pytest_configure(config):
     if not hasattr(config, "workerinput"):
@@ -91,6 +92,7 @@ def pytest_sessionfinish(session):
         from tests.testbed import hosts
 
         hosts.down_owned(owner)
+        hosts.reap()
 
 
 @pytest.fixture(scope="session")

@@ -100,3 +100,16 @@ def test_a_group_is_reused_then_removed(fresh_hosts):
                              capture_output=True, text=True, check=True).stdout
     assert volumes.strip() == ""
     assert not os.path.exists(facts["facts"]) and not os.path.exists(facts["inventory"])
+
+
+def test_the_hosts_of_a_dead_session_are_reaped():
+    group = "it-reap-p%d" % os.getpid()
+    facts = hosts.up(group, ["14"], owner="pytest-999999999")  # no such process
+    try:
+        assert hosts.read_group(group)["owner"] == "pytest-999999999"
+        hosts.reap()
+        assert hosts.read_group(group) is None
+        assert subprocess.run(["docker", "inspect", facts["hosts"][0]["name"]], capture_output=True,
+                              check=False).returncode != 0
+    finally:
+        hosts.down(group)

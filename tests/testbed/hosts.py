@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright (c) kapal.docker contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Fresh hosts: Debian 12, 13 and 14 machines of the test bed, as containers on its engine.
@@ -20,13 +19,13 @@ through the kapal.docker.docker connection by its container name. Starting a gro
   $STATE/hosts/<group>.yml     an Ansible inventory (SSH; set ansible_connection=kapal.docker.docker
                                to go through the engine instead)
 
-Command line (root; the test bed must be up):
+Command line (root; the test bed must be up): python3 tests/testbed/hosts.py COMMAND
 
-  hosts.py images [--release 12 13 14]                 build the images when missing (cached)
-  hosts.py up GROUP [--release R ...] [--count N] [--fresh] [--owner O]
-                                                       start N hosts of each release (reuses a running group)
-  hosts.py down GROUP [--owner O] | --all              remove a group (or every fresh host)
-  hosts.py list                                        the groups and their hosts
+  images [--release 12 13 14]                             build the images when missing (cached)
+  up GROUP [--release R ...] [--count N] [--fresh] [--owner O]
+                                                          start N hosts of each release (reuses a running group)
+  down GROUP [--owner O] | down --all                     remove a group (or every fresh host)
+  list                                                    the groups and their hosts
 
 From Python (tests): ``hosts.up("name", ["13"], count=2)`` returns the same facts as the JSON file;
 ``hosts.down("name")`` removes the group. Every step takes a lock, so several processes (pytest-xdist
@@ -424,7 +423,7 @@ def _image_id(image):
 
 
 def _owner_gone(owner):
-    """A pytest session that started hosts and died: its hosts are adopted by the next one."""
+    """Whether ``owner`` is a pytest session (``pytest-<pid>``) that is no longer running."""
     match = re.match(r"^pytest-(\d+)$", owner or "")
     if not match:
         return False
@@ -458,8 +457,6 @@ def up(group, releases=("13",), count=1, fresh=False, owner="cli"):
         if fresh:
             _remove_group(group)
         old = read_group(group) or {}
-        if old and old.get("owner") != owner and _owner_gone(old.get("owner")):
-            old["owner"] = owner
         old_hosts = dict((h["name"], h) for h in old.get("hosts", []))
         mirror = mirror_address()
         hosts, started = [], []
@@ -539,6 +536,14 @@ def down_owned(owner):
         facts = read_group(group)
         if facts is not None and facts.get("owner") == owner:
             down(group, owner=owner)
+
+
+def reap():
+    """Remove the groups of pytest sessions that died before they could remove them."""
+    for group in groups():
+        facts = read_group(group)
+        if facts is not None and _owner_gone(facts.get("owner")):
+            down(group, owner=facts["owner"])
 
 
 def down_all():

@@ -59,7 +59,7 @@ def test_inventory_groups_hosts_by_release_and_init():
     assert inventory["vars"]["ansible_ssh_private_key_file"] == hosts.SSH_KEY
 
 
-def test_only_dead_pytest_sessions_give_their_hosts_away():
+def test_only_dead_pytest_sessions_are_reaped():
     assert hosts._owner_gone("pytest-999999999")
     assert not hosts._owner_gone("pytest-1")  # pid 1 is alive
     assert not hosts._owner_gone("cli") and not hosts._owner_gone(None)
