@@ -17,7 +17,7 @@ export ANSIBLE_NOCOLOR := true
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test molecule venv collection build testbed unit integration sanity lint changelog-lint bench clean \
+.PHONY: demo test molecule venv collection build testbed hosts clean-hosts unit integration sanity lint changelog-lint bench clean \
 	core-matrix smoke docs playbook-docs
 
 demo: venv collection
@@ -47,6 +47,19 @@ build: venv
 
 testbed:
 	tests/testbed/up.sh
+
+# Fresh Debian hosts of the test bed, for trying roles and playbooks by hand (README: "The test
+# bed's fresh hosts"): make hosts GROUP=try RELEASES="12 13 14" COUNT=1 writes an inventory to
+# /var/lib/kapal-testbed/hosts/$(GROUP).yml. clean-hosts removes every fresh host of this machine.
+GROUP ?= try
+RELEASES ?= 12 13 14
+COUNT ?= 1
+hosts: testbed
+	python3 tests/testbed/hosts.py up $(GROUP) --release $(RELEASES) --count $(COUNT) >/dev/null
+	python3 tests/testbed/hosts.py list
+
+clean-hosts:
+	python3 tests/testbed/hosts.py down --all
 
 unit: venv collection
 	$(BIN)/pytest -q tests/unit

@@ -11,6 +11,8 @@ Scenarios (each: create 20 containers, then the same run again, which must chang
   container    a loop of 20 kapal.docker.container tasks
   anchor       a loop of 20 community.docker.docker_container tasks (a venv of its own, see below)
   sdk          the engine's own cost: the docker SDK creating + starting 20 (then inspecting 20)
+  engine_role  the role kapal.docker.engine on a fresh host of each Debian release (tests/testbed/hosts.py),
+               over SSH: the first run, from nothing, then a re-run (which must change nothing)
 
 community.docker is never a dependency of the collection: it is taken from the ``ansible`` package on
 PyPI (``pip download --no-deps``), only ``ansible_collections/community/docker`` is extracted, into a
@@ -28,6 +30,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import shutil
 import statistics
 import subprocess
@@ -219,6 +222,58 @@ def changed_count(output):
     return None
 
 
+# -- the engine role on fresh hosts ----------------------------------------------------------------
+
+ENGINE_RELEASES = ("12", "13", "14")
+ENGINE_GROUP = "bench-engine"
+WHEELS = os.path.join(os.environ.get("KAPAL_TESTBED_CACHE", "/var/cache/kapal-testbed"), "wheels")
+
+
+def engine_role_playbook():
+    play = dict(hosts="fresh_hosts", gather_facts=False,
+                roles=[{"role": "kapal.docker.engine", "vars": {"engine_sdk_wheels": WHEELS}}])
+    return json.dumps([play], indent=2)
+
+
+def recap(output):
+    """(changed, failed) of the one host in an ansible-playbook recap, or (None, None)."""
+    for line in output.splitlines():
+        if line.startswith("kapal-host-") and "changed=" in line:
+            return int(line.split("changed=")[1].split()[0]), int(line.split("failed=")[1].split()[0])
+    return None, None
+
+
+def bench_engine_role(releases, repetitions, env, work, log):
+    """For each release: a fresh host, the role's first run and its re-run (``repetitions`` times)."""
+    sys.path.insert(0, ROOT)
+    from tests.testbed import hosts  # the test bed's fresh hosts; needs root and the test bed
+
+    path = os.path.join(work, "engine_role.yml")
+    with open(path, "w") as handle:
+        handle.write(engine_role_playbook())
+    results = {}
+    for release in releases:
+        results[release] = dict(first=[], again=[], engine=None)
+        for repetition in range(repetitions):
+            facts = hosts.up(ENGINE_GROUP, [release], fresh=True, owner="bench")
+            try:
+                for phase in ("first", "again"):
+                    result = measure([os.path.join(VENV_BIN, "ansible-playbook"), "-i", facts["inventory"], path], env)
+                    changed, failed = recap(result["output"])
+                    entry = dict(wall_s=result["wall_s"], rc=result["rc"], changed=changed, failed=failed)
+                    if result["rc"] != 0:
+                        entry["error"] = result["output"][-2000:]
+                    found = re.search(r"Docker Engine (\S+) \(API (\S+)\)", result["output"])
+                    if found:
+                        results[release]["engine"] = dict(version=found.group(1), api=found.group(2))
+                    results[release][phase].append(entry)
+                    log("rep %d engine_role Debian %s %-6s wall %6.1fs  rc %s  changed=%s" % (
+                        repetition + 1, release, phase, entry["wall_s"], entry["rc"], changed))
+            finally:
+                hosts.down(ENGINE_GROUP)
+    return results
+
+
 # -- the run -----------------------------------------------------------------------------------------
 
 def version_of(python, module):
@@ -231,7 +286,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--scenarios", default="sdk,containers,container,anchor")
+    parser.add_argument("--scenarios", default="sdk,containers,container,anchor,engine_role")
+    parser.add_argument("--engine-releases", default=",".join(ENGINE_RELEASES))
+    parser.add_argument("--engine-repetitions", type=int, default=1,
+                        help="fresh hosts per release for engine_role (each takes minutes)")
     args = parser.parse_args()
     scenarios = args.scenarios.split(",")
 
@@ -295,6 +353,9 @@ def main():
                         repetition + 1, kind, phase, entry["wall_s"], entry["max_rss_mib"], entry["tree_rss_mib"],
                         entry["rc"], "" if kind == "sdk" else "  changed=%s" % entry["changed"]))
         clean_up(api)
+        engine_role = None
+        if "engine_role" in scenarios:
+            engine_role = bench_engine_role(args.engine_releases.split(","), args.engine_repetitions, ours_env, work, log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -321,7 +382,7 @@ def main():
         ours=dict(ansible_core=version_of(os.path.join(VENV_BIN, "python"), "ansible.release"),
                   docker_sdk=version_of(os.path.join(VENV_BIN, "python"), "docker")),
         anchor=anchor if anchor is not None else dict(error=anchor_error or "not measured"),
-        summary=summary, runs=runs,
+        summary=summary, runs=runs, engine_role=engine_role,
     )
     path = os.path.join(RESULTS, "%s.json" % stamp)
     with open(path, "w") as handle:
@@ -331,6 +392,8 @@ def main():
     log("\n" + markdown(report))
     log("results: %s" % path)
     failed = sum(s["failed_runs"] for phases in summary.values() for s in phases.values())
+    failed += sum(1 for r in (engine_role or {}).values() for phase in ("first", "again") for e in r[phase]
+                  if e["rc"] != 0 or (phase == "again" and e["changed"] != 0))
     return 1 if failed else 0
 
 
@@ -339,9 +402,17 @@ LABELS = dict(sdk="engine only: docker SDK, sequential", containers="kapal.docke
 
 
 def markdown(report):
+    lines = ["# kapal.docker bench, %s" % report["timestamp"], ""]
+    if report["summary"]:
+        lines += containers_markdown(report)
+    if report.get("engine_role"):
+        lines += engine_role_markdown(report["engine_role"])
+    return "\n".join(lines) + "\n"
+
+
+def containers_markdown(report):
     count = report["count"]
     lines = [
-        "# kapal.docker bench, %s" % report["timestamp"], "",
         "%d busybox containers (`sleep 3600`, network_mode none); median of %d runs; Docker Engine %s (API %s); %s CPUs."
         % (count, report["repetitions"], report["engine"]["version"], report["engine"]["api"], report["machine"]["cpus"]),
         "",
@@ -373,7 +444,26 @@ def markdown(report):
                         anchor["requirements"][1].split("==")[1], report["ours"]["ansible_core"], report["ours"]["docker_sdk"]))
     lines.append("RSS columns: create / idempotent re-run. \"sdk\" wall time includes the Python start-up and SDK import;"
                  " the time in parentheses is the engine calls alone (the idempotent row: one list + %d inspects)." % count)
-    return "\n".join(lines) + "\n"
+    lines.append("")
+    return lines
+
+
+def engine_role_markdown(engine_role):
+    repetitions = len(next(iter(engine_role.values()))["first"])
+    lines = ["The role kapal.docker.engine with its defaults on a fresh host of each release (tests/testbed/hosts.py),"
+             " over SSH, %d CPUs; median of %d:" % (os.cpu_count(), repetitions), "",
+             "| release | engine | first run, from nothing | re-run | changed (first / re-run) |",
+             "|---|---|---:|---:|---|"]
+    for release, result in engine_role.items():
+        def wall(phase, result=result):
+            ok = [e["wall_s"] for e in result[phase] if e["rc"] == 0]
+            return "%.1f s" % statistics.median(ok) if ok else "failed"
+        engine = result["engine"] or {}
+        lines.append("| Debian %s | %s (API %s) | %s | %s | %s / %s |" % (
+            release, engine.get("version", "?"), engine.get("api", "?"), wall("first"), wall("again"),
+            ",".join(str(e["changed"]) for e in result["first"]), ",".join(str(e["changed"]) for e in result["again"])))
+    lines.append("")
+    return lines
 
 
 if __name__ == "__main__":

@@ -71,3 +71,43 @@ def docker_api(testbed):
     client = docker.APIClient(base_url=testbed["docker_host"], version="auto")
     yield client
     client.close()
+
+
+# -- fresh hosts (tests/testbed/hosts.py) ------------------------------------------------------------
+# A session's hosts belong to its pytest controller process: groups are named "<name>-p<pid>", so
+# the xdist workers of one session share them (the first to ask starts them, under a lock) and
+# other sessions on the machine never touch them. The controller removes them when the session
+# ends (KAPAL_KEEP_HOSTS=1 keeps them for a look, until the next session), and the groups of
+# sessions that died on the way.
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):
+        # Set before xdist starts its workers, which inherit it.
+        os.environ.setdefault("KAPAL_HOSTS_OWNER", "pytest-%d" % os.getpid())
+
+
+def pytest_sessionfinish(session):
+    owner = os.environ.get("KAPAL_HOSTS_OWNER", "")
+    if not hasattr(session.config, "workerinput") and owner and os.environ.get("KAPAL_KEEP_HOSTS") != "1":
+        from tests.testbed import hosts
+
+        hosts.down_owned(owner)
+        hosts.reap()
+
+
+@pytest.fixture(scope="session")
+def fresh_hosts():
+    """start(name, releases=("13",), count=1) -> the group's facts (tests/testbed/hosts.py).
+
+    Fresh Debian hosts (releases "12", "13", "14"; ``count`` of each) on the test bed's network,
+    reached over SSH (``facts["inventory"]`` is an Ansible inventory) or through kapal.docker.docker.
+    The same name in one session gives the same hosts, as other tests left them.
+    """
+    from tests.testbed import hosts
+
+    owner = os.environ["KAPAL_HOSTS_OWNER"]
+
+    def start(name, releases=("13",), count=1):
+        return hosts.up("%s-p%s" % (name, owner.rsplit("-", 1)[-1]), releases, count, owner=owner)
+
+    return start

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # The test bed: the real parts kapal.docker's tests and demo run against, on a Debian host.
 #
-#   tests/testbed/up.sh [STEP ...]     steps: packages engine certs registries images push tls_engine (default: all)
+#   tests/testbed/up.sh [STEP ...]     steps: packages engine certs registries images push tls_engine
+#                                      host_images wheels (default: all)
 #
 # Idempotent and quick when everything is already up. Needs root (apt, dockerd).
 # State lives outside the checkout so a fresh clone on the same machine reuses it:
 #   KAPAL_TESTBED_DIR   (default /var/lib/kapal-testbed)  certificates, registry data, testbed.json
 #   KAPAL_TESTBED_CACHE (default /var/cache/kapal-testbed) root filesystem tarballs of the test images
+#
+# Fresh hosts (Debian 12, 13 and 14 machines as containers, reached over SSH) are started and
+# removed by tests/testbed/hosts.py; this script only builds their images (step host_images) and
+# caches the wheels of the Docker SDK their engine role installs offline (step wheels).
 set -euo pipefail
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
 STATE=${KAPAL_TESTBED_DIR:-/var/lib/kapal-testbed}
 CACHE=${KAPAL_TESTBED_CACHE:-/var/cache/kapal-testbed}
 PLAIN=127.0.0.1:5000
@@ -23,7 +30,7 @@ log() { printf '[testbed] %s\n' "$*" >&2; }
 die() { printf '[testbed] ERROR: %s\n' "$*" >&2; exit 1; }
 
 step_packages() {
-  local want=(docker.io docker-registry busybox-static debootstrap apache2-utils openssl curl iptables ca-certificates shellcheck iproute2 chromium)
+  local want=(docker.io docker-registry busybox-static debootstrap apache2-utils openssl curl iptables ca-certificates shellcheck iproute2 openssh-client chromium)
   local missing=()
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -283,6 +290,26 @@ step_push() {
   fi
 }
 
+# Debian 12, 13 and 14 images for fresh hosts (debootstrap once, cached; see hosts.py).
+step_host_images() {
+  python3 "$HERE/hosts.py" images
+}
+
+# The Docker SDK wheel (the version requirements.txt pins) for fresh hosts whose distribution's
+# python3-docker is too old: the engine role installs it from here with pip --no-index.
+step_wheels() {
+  local version pip=(python3 -m pip)
+  version=$(sed -n 's/^docker==//p' "$ROOT/requirements/requirements.txt")
+  [ -n "$version" ] || die "requirements/requirements.txt pins no docker version"
+  if [ ! -s "$CACHE/wheels/docker-$version-py3-none-any.whl" ]; then
+    log "downloading the docker $version wheel"
+    [ -x "$ROOT/.venv/bin/pip" ] && pip=("$ROOT/.venv/bin/pip")
+    mkdir -p "$CACHE/wheels"
+    rm -f "$CACHE"/wheels/docker-*.whl
+    "${pip[@]}" download -q --no-deps --only-binary :all: --dest "$CACHE/wheels" "docker==$version"
+  fi
+}
+
 write_facts() {
   cat >"$STATE/testbed.json" <<EOF
 {
@@ -302,6 +329,10 @@ write_facts() {
     "other_ca_path": "$STATE/tls/other/ca.crt",
     "other_client_cert": "$STATE/tls/other/client.crt",
     "other_client_key": "$STATE/tls/other/client.key"
+  },
+  "fresh_hosts": {
+    "dir": "$STATE/hosts",
+    "sdk_wheels": "$CACHE/wheels"
   }
 }
 EOF
@@ -310,12 +341,12 @@ EOF
 [ "$(id -u)" = 0 ] || die "the test bed needs root (apt-get, dockerd)"
 mkdir -p "$STATE"
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(packages engine certs registries images push tls_engine)
+[ ${#steps[@]} -gt 0 ] || steps=(packages engine certs registries images push tls_engine host_images wheels)
 for s in "${steps[@]}"; do
   case "$s" in
-    packages | engine | certs | registries | images | push | tls_engine) "step_$s" ;;
+    packages | engine | certs | registries | images | push | tls_engine | host_images | wheels) "step_$s" ;;
     *) die "unknown step: $s" ;;
   esac
 done
 write_facts
-log "up: engine, registries $PLAIN and $SECURE, images $BUSYBOX and $PYTHON, TLS engine $TLS_ENGINE"
+log "up: engine, registries $PLAIN and $SECURE, images $BUSYBOX and $PYTHON, TLS engine $TLS_ENGINE, fresh host images"
