@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineUnreachable, KapalError, missing_file, one_line
 from ansible_collections.kapal.docker.plugins.module_utils._image_store import has_tag, tag_image
 from ansible_collections.kapal.docker.plugins.module_utils._images import ensure_image, image_facts, inspect_image
-from ansible_collections.kapal.docker.plugins.module_utils._parse import map_key
+from ansible_collections.kapal.docker.plugins.module_utils._parse import string_map
 from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef, split_tag_option
 
 try:
@@ -61,16 +61,6 @@ class BuildSpec:
     rebuild: str = "auto"
 
 
-def _scalar_map(option, mapping):
-    """Build args and labels: scalar values as strings (None as ''); a dict or list value is refused."""
-    result = {}
-    for key, value in (mapping or {}).items():
-        if isinstance(value, (dict, list)):
-            raise KapalError("%s: value of %s must be a string, number or boolean, got %r" % (option, map_key(key), value))
-        result[str(key)] = "" if value is None else str(value)
-    return result
-
-
 def spec_from_params(params):
     """A BuildSpec from module parameters; bad values raise KapalError naming the option."""
     ref = split_tag_option(params["name"], params.get("tag"), "name")
@@ -100,9 +90,9 @@ def spec_from_params(params):
         dockerfile=params.get("dockerfile"),
         dockerfile_content=params.get("dockerfile_content"),
         extra_refs=tuple(extra),
-        build_args=_scalar_map("build_args", params.get("build_args")),
+        build_args=string_map("build_args", params.get("build_args")) or {},
         target=params.get("target") or None,
-        labels=_scalar_map("labels", params.get("labels")),
+        labels=string_map("labels", params.get("labels")) or {},
         pull=bool(params.get("pull")),
         nocache=bool(params.get("nocache")),
         platform=params.get("platform") or None,

@@ -37,13 +37,13 @@ from ansible_collections.kapal.docker.plugins.module_utils._parse import (
     parse_cpus,
     parse_duration,
     parse_env_file,
-    parse_env_value,
     parse_port,
     parse_ports,
     parse_size,
     parse_volumes,
     ports_from_bindings,
     ports_to_bindings,
+    string_map,
 )
 from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef
 
@@ -187,11 +187,7 @@ def _expect_command(value, context):
 
 
 def _string_map(option):
-    def parse(value):
-        if not isinstance(value, dict):
-            raise KapalError("%s: expected a dictionary, got %r" % (option, value))
-        return dict((str(key), parse_env_value(key, item, option)) for key, item in value.items())
-    return parse
+    return lambda value: string_map(option, value)
 
 
 def _parse_image(value):

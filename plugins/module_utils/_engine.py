@@ -9,6 +9,7 @@ options arrive as a plain mapping, so the connection and inventory plugins share
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import traceback
@@ -204,6 +205,38 @@ class Engine:
             if _wraps_transport_error(exc):
                 raise EngineUnreachable("cannot reach Docker Engine at %s: %s" % (self.host, transport_reason(exc))) from None
             raise KapalError("%s on Docker Engine at %s: %s" % (action, self.host, one_line(exc))) from None
+
+    # The kinds of object ``inspect`` knows, with the SDK call that inspects one.
+    _INSPECT = dict(container="inspect_container", image="inspect_image", network="inspect_network",
+                    volume="inspect_volume")
+
+    def inspect(self, kind, name):
+        """The engine's inspect answer for a container, image, network or volume; None when there is none."""
+        try:
+            with self.call("inspect %s %s" % (kind, name)):
+                return getattr(self.api, self._INSPECT[kind])(str(name))
+        except EngineNotFound:
+            return None
+
+    def request(self, action, method, path, *args, params=None, body=None, headers=None, stream=False):
+        """A raw Engine API request, for what the SDK's public calls cannot say (an update body with
+        NanoCpus, an exec start whose early output must not be lost, a HEAD of a container path).
+
+        ``path`` is formatted with ``args`` (quoted) as the SDK formats it: ``("/containers/{0}/update",
+        container_id)``; ``body`` is sent as JSON. Returns the response; an HTTP error answer raises
+        through ``call(action)`` like any other engine call (404: EngineNotFound, 409: EngineConflict).
+        """
+        with self.call(action):
+            api = self.api
+            headers = dict(headers or {})
+            data = None
+            if body is not None:
+                headers["Content-Type"] = "application/json"
+                data = json.dumps(body)
+            response = api.request(method, api._url(path, *args), params=params, data=data,  # pylint: disable=protected-access
+                                   headers=headers, stream=stream, timeout=self.config.timeout)
+            api._raise_for_status(response)  # pylint: disable=protected-access
+            return response
 
     def close(self):
         if self._api is not None:

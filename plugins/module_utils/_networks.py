@@ -12,7 +12,7 @@ import ipaddress
 from dataclasses import dataclass, field
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError
-from ansible_collections.kapal.docker.plugins.module_utils._parse import text_map
+from ansible_collections.kapal.docker.plugins.module_utils._parse import string_map
 
 try:
     from docker.types import IPAMConfig, IPAMPool
@@ -113,8 +113,8 @@ def network_spec(params):
     return NetworkSpec(
         name=params["name"],
         driver=params["driver"],
-        driver_options=text_map("driver_options", params["driver_options"]),
-        labels=text_map("labels", params["labels"]),
+        driver_options=string_map("driver_options", params["driver_options"]),
+        labels=string_map("labels", params["labels"]),
         ipam_config=ipam_pools(params["ipam_config"]),
         internal=params["internal"],
         attachable=params["attachable"],

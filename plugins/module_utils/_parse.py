@@ -344,31 +344,36 @@ class Duration(int):
     __repr__ = __str__
 
 
-def parse_env_value(key, value, option="env"):
-    """An env value: strings, numbers and booleans become strings; anything else is refused."""
+def string_value(option, key, value):
+    """One value of a string map (env, labels, log options, sysctls, driver options, build args).
+
+    The one rule for every map the engine keeps as strings: a string stays as it is; a boolean
+    becomes ``true`` or ``false`` (as YAML spells it, whatever Python's ``str`` says); an integer
+    or a float becomes its decimal text (``3``, ``0.5``); None (a key with no value) is refused, as
+    is a list or a dictionary: write ``''`` for an empty value.
+    """
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (str, int, float)):
         return str(value)
     if value is None:
-        return ""
+        raise KapalError("%s: %s has no value (write '' for an empty value)" % (option, map_key(key)))
     raise KapalError("%s: value of %s must be a string, number or boolean, got %r" % (option, map_key(key), value))
+
+
+def string_map(option, mapping):
+    """A task's dictionary as the engine's string map (see ``string_value``); None stays None."""
+    if mapping is None:
+        return None
+    if not isinstance(mapping, dict):
+        raise KapalError("%s: expected a dictionary, got %r" % (option, mapping))
+    return dict((str(key), string_value(option, key, value)) for key, value in mapping.items())
 
 
 def map_key(key):
     """A dict key for a message: as it is when it is plain, quoted when it holds spaces or control characters."""
     text = str(key)
     return text if text and text.isprintable() and not any(c.isspace() for c in text) else repr(text)
-
-
-def text_map(option, mapping):
-    """A dict whose values must be scalars (labels, driver options), as the engine's string map; None stays None."""
-    if mapping is None:
-        return None
-    for key, value in mapping.items():
-        if value is None or isinstance(value, (dict, list)):
-            raise KapalError("%s: %s must be a string, got %r" % (option, map_key(key), value))
-    return dict((str(key), str(value)) for key, value in mapping.items())
 
 
 def parse_env_file(path, option="env_file", environ=None):

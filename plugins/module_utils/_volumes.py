@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError
-from ansible_collections.kapal.docker.plugins.module_utils._parse import text_map
+from ansible_collections.kapal.docker.plugins.module_utils._parse import string_map
 
 RECREATE_POLICIES = ("never", "options-changed", "always")
 # The local driver's rule for volume names (the engine's own check, made before any call so that
@@ -64,8 +64,8 @@ def volume_spec(params):
     return VolumeSpec(
         name=params["name"],
         driver=params["driver"],
-        driver_options=text_map("driver_options", params["driver_options"]),
-        labels=text_map("labels", params["labels"]),
+        driver_options=string_map("driver_options", params["driver_options"]),
+        labels=string_map("labels", params["labels"]),
         recreate=params["recreate"],
     )
 

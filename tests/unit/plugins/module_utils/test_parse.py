@@ -15,7 +15,6 @@ from ansible_collections.kapal.docker.plugins.module_utils._parse import (
     parse_cpus,
     parse_duration,
     parse_env_file,
-    parse_env_value,
     parse_port,
     parse_ports,
     parse_size,
@@ -23,6 +22,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._parse import (
     parse_volumes,
     ports_from_bindings,
     ports_to_bindings,
+    string_value,
 )
 
 
@@ -230,11 +230,13 @@ def test_durations_show_as_go_writes_them():
 
 
 def test_env_values():
-    assert parse_env_value("A", 1) == "1"
-    assert parse_env_value("A", True) == "true"
-    assert parse_env_value("A", "x") == "x"
+    assert string_value("env", "A", 1) == "1"
+    assert string_value("env", "A", True) == "true"
+    assert string_value("env", "A", "x") == "x"
     with pytest.raises(KapalError, match=r"^env: value of LIST must be a string, number or boolean, got \[1\]$"):
-        parse_env_value("LIST", [1])
+        string_value("env", "LIST", [1])
+    with pytest.raises(KapalError, match=r"^env: EMPTY has no value \(write '' for an empty value\)$"):
+        string_value("env", "EMPTY", None)
     assert env_to_dict(["A=1", "B=x=y", "C"]) == {"A": "1", "B": "x=y", "C": ""}
 
 

@@ -9,8 +9,8 @@ from hypothesis import example, given, settings, strategies as st
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
 from ansible_collections.kapal.docker.plugins.module_utils._parse import (
-    Port, Volume, format_duration, format_size, parse_cpus, parse_duration, parse_env_value, parse_port,
-    parse_ports, parse_size, parse_volume, parse_volumes, text_map,
+    Port, Volume, format_duration, format_size, parse_cpus, parse_duration, parse_port,
+    parse_ports, parse_size, parse_volume, parse_volumes, string_map, string_value,
 )
 
 # Text that is mostly made of the characters the grammars use, so that the search reaches deep
@@ -239,14 +239,14 @@ _json = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(), st.text(
 @settings(max_examples=200, deadline=None)
 @given(_json)
 def test_env_values_are_scalars_or_refused(value):
-    text = _refused_cleanly(lambda v, option: parse_env_value("KEY", v, option), value, "env")
-    assert (text is None) == isinstance(value, (dict, list))
+    text = _refused_cleanly(lambda v, option: string_value(option, "KEY", v), value, "env")
+    assert (text is None) == (value is None or isinstance(value, (dict, list)))
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.dictionaries(st.text(max_size=5), _json, max_size=4))
 def test_text_maps_are_strings_or_refused(mapping):
-    result = _refused_cleanly(lambda m, option: text_map(option, m), mapping, "labels")
+    result = _refused_cleanly(lambda m, option: string_map(option, m), mapping, "labels")
     if result is None:
         assert any(v is None or isinstance(v, (dict, list)) for v in mapping.values())
     else:

@@ -59,4 +59,4 @@ def test_facts_and_spec_from_params():
     assert (spec.driver_options, spec.labels) == ({"size": "5"}, None)
     with pytest.raises(KapalError) as err:
         volume_spec(dict(name="v", driver="local", driver_options={"o": ["a"]}, labels=None, recreate="never"))
-    assert str(err.value) == "driver_options: o must be a string, got ['a']"
+    assert str(err.value) == "driver_options: value of o must be a string, number or boolean, got ['a']"
