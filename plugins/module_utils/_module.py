@@ -25,8 +25,9 @@ def engine_module(argument_spec, **kwargs):
     return module
 
 
-def run_module(module, body):
-    """Connect, run ``body(module, engine)`` for its result dict, and exit; failures become one line.
+def run_module(module, task):
+    """Connect, run ``task(engine, module.params, module.check_mode)`` for its result dict, and exit;
+    failures become one line. Every module ends here, and every task has that one signature.
 
     A ``diff`` in the result is shown only when the task runs in diff mode. A PartialFailure's result
     (e.g. ``changed`` and what was done before the failure) is returned with its message.
@@ -34,7 +35,7 @@ def run_module(module, body):
     engine = None
     try:
         engine = Engine(EngineConfig.from_options(module.params))
-        result = body(module, engine)
+        result = task(engine, module.params, module.check_mode)
     except PartialFailure as exc:
         module.fail_json(msg=str(exc), **_shown(module, exc.result))
     except KapalError as exc:

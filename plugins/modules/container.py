@@ -457,9 +457,9 @@ from ansible_collections.kapal.docker.plugins.module_utils._containers import De
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 
 
-def run(module, engine):
-    outcome = reconcile(engine, [Desired.from_params(module.params)], check_mode=module.check_mode)[0]
-    return task_result(outcome, module._diff)
+def run(engine, params, check_mode):
+    outcome = reconcile(engine, [Desired.from_params(params)], check_mode=check_mode)[0]
+    return task_result(outcome, True)
 
 
 def main():

@@ -176,6 +176,7 @@ msg:
   sample: "skipped, since /data/.initialised exists"
 """
 
+from ansible_collections.kapal.docker.plugins.module_utils._errors import PartialFailure
 from ansible_collections.kapal.docker.plugins.module_utils._exec import (
     ExecRequest,
     command_argv,
@@ -187,20 +188,20 @@ from ansible_collections.kapal.docker.plugins.module_utils._exec import (
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 
 
-def execute(module, engine):
-    p = module.params
+def execute(engine, params, check_mode):
+    p = params
     argv = command_argv(p["argv"], p["command"])
     inspect = running_container(engine, p["container"])
     reason = skip_reason(engine, inspect, creates=p["creates"], removes=p["removes"], chdir=p["chdir"])
     if reason:
         return dict(changed=False, msg=reason, rc=0, stdout=reason, stdout_lines=[reason], stderr="", stderr_lines=[])
-    if module.check_mode:
+    if check_mode:
         return dict(changed=True)
     request = ExecRequest(argv=argv, chdir=p["chdir"], env=p["env"] or {}, user=p["user"], stdin=p["stdin"],
                           tty=p["tty"], detach=p["detach"], strip_empty_ends=p["strip_empty_ends"])
     result = run_exec(engine, inspect["Id"], request)
     if result.get("rc"):
-        module.fail_json(msg=failure_message(p["container"], argv, result), changed=True, **result)
+        raise PartialFailure(failure_message(p["container"], argv, result), dict(changed=True, **result))
     return dict(changed=True, **result)
 
 

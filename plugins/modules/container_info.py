@@ -122,8 +122,8 @@ from ansible_collections.kapal.docker.plugins.module_utils._container_facts impo
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 
 
-def gather(module, engine):
-    params = module.params
+def gather(engine, params, check_mode):
+    params = params
     containers, exists = container_facts(engine, names=params["name"], list_all=params["all"], filters=params["filters"])
     return dict(changed=False, exists=exists, containers=containers)
 

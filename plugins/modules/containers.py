@@ -137,14 +137,14 @@ from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalE
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 
 
-def run(module, engine):
-    params = module.params
+def run(engine, params, check_mode):
+    params = params
     if params["parallel"] < 1:
         raise KapalError("parallel: expected a positive number, got %r" % params["parallel"])
     desireds = desired_list(params["containers"], params["defaults"])
-    outcomes = reconcile(engine, desireds, check_mode=module.check_mode, parallel=params["parallel"],
+    outcomes = reconcile(engine, desireds, check_mode=check_mode, parallel=params["parallel"],
                          prune_label=params["prune_label"])
-    return batch_result(outcomes, module._diff)
+    return batch_result(outcomes, True)
 
 
 # The items of ``containers`` and ``defaults`` are validated against the spec the option table

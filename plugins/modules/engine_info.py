@@ -275,10 +275,10 @@ def list_section(engine, section):
         )
 
 
-def gather(module, engine):
+def gather(engine, params, check_mode):
     result = dict(changed=False, engine=engine_facts(engine))
     for section in SECTIONS:
-        if module.params[section]:
+        if params[section]:
             result[section] = list_section(engine, section)
     return result
 

@@ -207,8 +207,8 @@ from ansible_collections.kapal.docker.plugins.module_utils._build import REBUILD
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 
 
-def build(module, engine):
-    return ensure_built(engine, spec_from_params(module.params), check_mode=module.check_mode)
+def build(engine, params, check_mode):
+    return ensure_built(engine, spec_from_params(params), check_mode=check_mode)
 
 
 def main():

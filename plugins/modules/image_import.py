@@ -112,9 +112,9 @@ from ansible_collections.kapal.docker.plugins.module_utils._image_store import e
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 
 
-def import_rootfs(module, engine):
-    ref = import_ref(module.params["name"])
-    return ensure_imported(engine, module.params["path"], ref, module.params["changes"], check_mode=module.check_mode)
+def import_rootfs(engine, params, check_mode):
+    ref = import_ref(params["name"])
+    return ensure_imported(engine, params["path"], ref, params["changes"], check_mode=check_mode)
 
 
 def main():

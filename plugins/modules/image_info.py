@@ -192,12 +192,12 @@ from ansible_collections.kapal.docker.plugins.module_utils._images import image_
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 
 
-def gather(module, engine):
-    names = module.params["name"]
+def gather(engine, params, check_mode):
+    names = params["name"]
     if names:
         found, missing = find_images(engine, names)
         return dict(changed=False, images=[image_facts(i) for i in found], exists=not missing, missing=missing)
-    found = list_images(engine, module.params["filters"])
+    found = list_images(engine, params["filters"])
     return dict(changed=False, images=[image_facts(i) for i in found], exists=bool(found))
 
 

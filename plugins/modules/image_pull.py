@@ -141,7 +141,7 @@ def main():
     )
     spec.update(REGISTRY_OPTIONS)
     module = engine_module(spec, supports_check_mode=True)
-    run_module(module, lambda module, engine: pull_image_task(engine, module.params, module.check_mode, module._diff))
+    run_module(module, lambda engine, params, check_mode: pull_image_task(engine, params, check_mode, True))
 
 
 if __name__ == "__main__":

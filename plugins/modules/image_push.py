@@ -136,7 +136,7 @@ def main():
     )
     spec.update(REGISTRY_OPTIONS)
     module = engine_module(spec, supports_check_mode=True)
-    run_module(module, lambda module, engine: push_task(engine, module.params, module.check_mode, module._diff))
+    run_module(module, lambda engine, params, check_mode: push_task(engine, params, check_mode, True))
 
 
 if __name__ == "__main__":

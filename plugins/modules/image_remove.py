@@ -103,9 +103,9 @@ from ansible_collections.kapal.docker.plugins.module_utils._image_store import e
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 
 
-def remove(module, engine):
-    params = module.params
-    return ensure_removed(engine, params["name"], force=params["force"], prune=params["prune"], check_mode=module.check_mode)
+def remove(engine, params, check_mode):
+    params = params
+    return ensure_removed(engine, params["name"], force=params["force"], prune=params["prune"], check_mode=check_mode)
 
 
 def main():

@@ -171,7 +171,7 @@ def main():
     )
     spec.update(REGISTRY_OPTIONS)
     module = engine_module(spec, supports_check_mode=True)
-    run_module(module, lambda module, engine: search_task(engine, module.params))
+    run_module(module, lambda engine, params, check_mode: search_task(engine, params))
 
 
 if __name__ == "__main__":

@@ -102,7 +102,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    run_module(module, lambda module, engine: tag_task(engine, module.params, module.check_mode, module._diff))
+    run_module(module, lambda engine, params, check_mode: tag_task(engine, params, check_mode, True))
 
 
 if __name__ == "__main__":

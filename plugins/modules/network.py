@@ -159,8 +159,8 @@ from ansible_collections.kapal.docker.plugins.module_utils._module import engine
 from ansible_collections.kapal.docker.plugins.module_utils._networks import ensure
 
 
-def reconcile(module, engine):
-    changed, network, diff = ensure(engine, module.params, module.check_mode)
+def reconcile(engine, params, check_mode):
+    changed, network, diff = ensure(engine, params, check_mode)
     return dict(changed=changed, network=network, diff=diff)
 
 

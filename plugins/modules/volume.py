@@ -118,8 +118,8 @@ from ansible_collections.kapal.docker.plugins.module_utils._module import engine
 from ansible_collections.kapal.docker.plugins.module_utils._volumes import RECREATE_POLICIES, ensure
 
 
-def reconcile(module, engine):
-    changed, volume, diff = ensure(engine, module.params, module.check_mode)
+def reconcile(engine, params, check_mode):
+    changed, volume, diff = ensure(engine, params, check_mode)
     return dict(changed=changed, volume=volume, diff=diff)
 
 
