@@ -123,7 +123,6 @@ from ansible_collections.kapal.docker.plugins.module_utils._module import engine
 
 
 def gather(engine, params, check_mode):
-    params = params
     containers, exists = container_facts(engine, names=params["name"], list_all=params["all"], filters=params["filters"])
     return dict(changed=False, exists=exists, containers=containers)
 

@@ -138,7 +138,6 @@ from ansible_collections.kapal.docker.plugins.module_utils._module import engine
 
 
 def run(engine, params, check_mode):
-    params = params
     if params["parallel"] < 1:
         raise KapalError("parallel: expected a positive number, got %r" % params["parallel"])
     desireds = desired_list(params["containers"], params["defaults"])

@@ -104,7 +104,6 @@ from ansible_collections.kapal.docker.plugins.module_utils._module import engine
 
 
 def remove(engine, params, check_mode):
-    params = params
     return ensure_removed(engine, params["name"], force=params["force"], prune=params["prune"], check_mode=check_mode)
 
 
