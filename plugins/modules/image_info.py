@@ -187,18 +187,8 @@ missing:
   sample: ["app:2.0"]
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._image_store import find_images, list_images
-from ansible_collections.kapal.docker.plugins.module_utils._images import image_facts
+from ansible_collections.kapal.docker.plugins.module_utils._images import info_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-
-
-def gather(engine, params, check_mode):
-    names = params["name"]
-    if names:
-        found, missing = find_images(engine, names)
-        return dict(changed=False, images=[image_facts(i) for i in found], exists=not missing, missing=missing)
-    found = list_images(engine, params["filters"])
-    return dict(changed=False, images=[image_facts(i) for i in found], exists=bool(found))
 
 
 def main():
@@ -210,7 +200,7 @@ def main():
         mutually_exclusive=[("name", "filters")],
         supports_check_mode=True,
     )
-    run_module(module, gather)
+    run_module(module, info_task)
 
 
 if __name__ == "__main__":

@@ -152,7 +152,7 @@ results:
       digests: null
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._images import search_task
+from ansible_collections.kapal.docker.plugins.module_utils._image_search import search_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 from ansible_collections.kapal.docker.plugins.module_utils._registry import REGISTRY_OPTIONS
 
@@ -171,7 +171,7 @@ def main():
     )
     spec.update(REGISTRY_OPTIONS)
     module = engine_module(spec, supports_check_mode=True)
-    run_module(module, lambda engine, params, check_mode: search_task(engine, params))
+    run_module(module, search_task)
 
 
 if __name__ == "__main__":
