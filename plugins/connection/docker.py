@@ -20,6 +20,7 @@ version_added: 0.1.0
 extends_documentation_fragment:
   - ansible.builtin.connection_pipelining
   - kapal.docker.engine_plugin
+  - kapal.docker.engine
 options:
   remote_addr:
     description:

@@ -1,6 +1,6 @@
 # Copyright (c) kapal.docker contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Image references: ``[registry/]repository[:tag][@digest]``, parsed and formatted.
+"""Image references: ``[registry/]repository[:tag][@digest]``, parsed and formatted; Docker Hub's names.
 
 The grammar is the one of github.com/distribution/reference: a registry is the first component
 when it contains a dot or a colon or is ``localhost``; repository path components are lower-case

@@ -17,6 +17,7 @@ author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:
   - kapal.docker.engine
+  - kapal.docker.attributes.info_module
 options:
   containers:
     description: Also list every container (running or not) as RV(containers).
@@ -38,16 +39,6 @@ options:
     description: Also return the engine's disk usage (C(docker system df)) as RV(disk_usage). Can be slow on big hosts.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything, so check mode runs it as it is.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Reading facts changes nothing; every run reports C(changed=false).
 seealso:
   - name: Docker Engine API reference
     description: The C(/info), C(/version) and C(/system/df) endpoints this module reads.

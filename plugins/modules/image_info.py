@@ -18,6 +18,7 @@ author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:
   - kapal.docker.engine
+  - kapal.docker.attributes.info_module
 options:
   name:
     description:
@@ -37,16 +38,6 @@ options:
         image name or id). A filter's value may be a string or a list of strings.
       - Mutually exclusive with O(name).
     type: dict
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything, so check mode runs it as it is.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Reading facts changes nothing; every run reports C(changed=false).
 seealso:
   - module: kapal.docker.image_build
   - module: kapal.docker.image_remove

@@ -60,9 +60,6 @@ attributes:
 seealso:
   - module: kapal.docker.image_search
   - module: kapal.docker.image_push
-  - name: Registry HTTP API v2
-    description: The manifest endpoints this module reads before pulling.
-    link: https://distribution.github.io/distribution/spec/api/
 """
 
 EXAMPLES = r"""

@@ -52,9 +52,6 @@ notes:
 seealso:
   - module: kapal.docker.image_pull
   - module: kapal.docker.image_search
-  - name: Registry HTTP API v2
-    description: The manifest endpoint this module reads before pushing.
-    link: https://distribution.github.io/distribution/spec/api/
 """
 
 EXAMPLES = r"""
