@@ -133,7 +133,7 @@ def test_absent_check_run_and_idempotence(volume, docker_api):
 
 def test_bad_input_fails_naming_option_and_value(volume, docker_api):
     result = run_module("volume", {"name": volume, "labels": {"app": {"nested": 1}}})
-    assert result.failed and result["msg"] == "labels: app must be a string, got {'nested': 1}"
+    assert result.failed and result["msg"] == "labels: value of app must be a string, number or boolean, got {'nested': 1}"
     result = run_module("volume", {"name": volume, "recreate": "sometimes"})
     assert result.failed and "recreate" in result["msg"] and "sometimes" in result["msg"]
     result = run_module("volume", {"name": volume, "driver": "kapal-no-such-driver"})
