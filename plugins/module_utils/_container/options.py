@@ -161,7 +161,7 @@ class Option:
         return None if actual == default else actual
 
 
-# -- small readers and writers of the create body and the inspect answer ------------------------
+# -- small readers and writers of the create body and the inspect answer ---------------------------
 
 def _cfg(inspect, key):
     return (inspect.get("Config") or {}).get(key)
@@ -183,7 +183,7 @@ def _image_cfg(image, key):
     return (image.get("Config") or {}).get(key)
 
 
-# -- command and mounts ------------------------------------------------------------------------------
+# -- command and mounts ----------------------------------------------------------------------------
 
 def _expect_command(value, context):
     """An empty command leaves it to the engine, which gives the container the image's CMD, unless
@@ -225,7 +225,7 @@ def _write_mounts(body, mounts):
     _set_host(body, "Mounts", engine_mounts)
 
 
-# -- volumes: binds and named volumes in HostConfig.Binds, anonymous ones in Config.Volumes -----
+# -- volumes: binds and named volumes in HostConfig.Binds, anonymous ones in Config.Volumes --------
 
 _ANONYMOUS_VOLUME_NAME = re.compile(r"^[0-9a-f]{64}$")
 
@@ -270,7 +270,7 @@ def _write_volumes(body, volumes):
         body.setdefault("Volumes", {}).update(anonymous)
 
 
-# -- ports ---------------------------------------------------------------------------------------
+# -- ports -----------------------------------------------------------------------------------------
 
 def _write_ports(body, ports):
     exposed, bindings = ports_to_bindings(ports)
@@ -278,7 +278,7 @@ def _write_ports(body, ports):
     _set_host(body, "PortBindings", bindings)
 
 
-# -- healthcheck ---------------------------------------------------------------------------------
+# -- healthcheck -----------------------------------------------------------------------------------
 
 def _read_healthcheck(inspect):
     health = _cfg(inspect, "Healthcheck") or {}
@@ -296,7 +296,7 @@ def _write_healthcheck(body, value):
     body["Healthcheck"] = dict((key, item if key == "Test" else int(item)) for key, item in value.items() if item)
 
 
-# -- networks: the first one goes into the create call, the others are connected after ----------
+# -- networks: the first one goes into the create call, the others are connected after -------------
 
 def _read_networks(inspect):
     mode = _host(inspect, "NetworkMode") or ""
@@ -337,7 +337,7 @@ def networks_to_connect(networks):
     return [(network["name"], _endpoint(network)) for network in (networks or [])[1:]]
 
 
-# -- restart policy, resources, logging ----------------------------------------------------------
+# -- restart policy, resources, logging ------------------------------------------------------------
 
 def _write_restart(key):
     def write(body, value):
@@ -385,7 +385,7 @@ def _none_if_empty(value):
     return value or None
 
 
-# -- privileges and kernel resources: capabilities, devices, ulimits, tmpfs, pid mode ------------
+# -- privileges and kernel resources: capabilities, devices, ulimits, tmpfs, pid mode --------------
 
 _DEFAULT_SHM_SIZE = 64 * 1024 ** 2  # what the engine gives a container that asks for no size
 
@@ -421,7 +421,7 @@ def _write_ulimits(body, ulimits):
     _set_host(body, "Ulimits", entries)
 
 
-# -- exposed ports, retry counts ----------------------------------------------------------------
+# -- exposed ports, retry counts -------------------------------------------------------------------
 
 def _image_exposed(image):
     return set(_image_cfg(image, "ExposedPorts") or {})

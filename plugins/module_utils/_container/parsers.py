@@ -32,9 +32,17 @@ from ansible_collections.kapal.docker.plugins.module_utils._parse import (
 from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef
 
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
+HEALTH_KEYS = ("Test", "Interval", "Timeout", "Retries", "StartPeriod")
+_HEALTH_DURATIONS = ("Interval", "Timeout", "StartPeriod")
+_RESTART_POLICY = re.compile(r"^(?P<name>[a-z-]+)(?::(?P<retries>\d+))?$")
+_CAPABILITY = re.compile(r"^[A-Z][A-Z0-9_]*$")
+_ULIMIT_NAME = re.compile(r"^[a-z]+$")
 
+
+# -- command, image, maps, mounts ------------------------------------------------------------------
 
 def argv(option):
+    """A command as a string (split as a shell would) or a list -> the argument list."""
     def parse(value):
         if isinstance(value, str):
             try:
@@ -48,6 +56,7 @@ def argv(option):
 
 
 def string_map_of(option):
+    """The parser of a map option: see _parse.string_map."""
     return lambda value: string_map(option, value)
 
 
@@ -78,11 +87,7 @@ def parse_mounts(values):
     return sorted(mounts, key=lambda m: m["target"])
 
 
-HEALTH_KEYS = ("Test", "Interval", "Timeout", "Retries", "StartPeriod")
-
-
-_HEALTH_DURATIONS = ("Interval", "Timeout", "StartPeriod")
-
+# -- healthcheck, networks, restart policy ---------------------------------------------------------
 
 def health_field(key, value):
     """One healthcheck field in its normalized form: durations as Duration (shown as '10s'), 0 for unset."""
@@ -125,11 +130,8 @@ def parse_networks(values):
     return networks
 
 
-_RESTART_POLICY = re.compile(r"^(?P<name>[a-z-]+)(?::(?P<retries>\d+))?$")
-
-
 def parse_restart_policy(value):
-    """'no', 'on-failure', 'always', 'unless-stopped' ('on-failure:3' is split by parse_options)."""
+    """'no', 'on-failure', 'always', 'unless-stopped' ('on-failure:3' is split by split_restart_policy)."""
     text = str(value)
     if text.lower() in ("false", "no"):  # YAML's unquoted no arrives as a boolean
         return "no"
@@ -170,6 +172,8 @@ def check_together(values, params):
                          "stops)" % (params.get("restart_policy"),))
 
 
+# -- network mode, stop signal, privileges and kernel resources ------------------------------------
+
 def parse_network_mode(value):
     """'default' is the engine's name for its default network, bridge, which is what it reports."""
     value = str(value)
@@ -179,12 +183,6 @@ def parse_network_mode(value):
 def parse_stop_signal(value):
     value = str(value).upper()
     return value if value.startswith("SIG") or value.isdigit() else "SIG" + value
-
-
-_CAPABILITY = re.compile(r"^[A-Z][A-Z0-9_]*$")
-
-
-_ULIMIT_NAME = re.compile(r"^[a-z]+$")
 
 
 def capability(option, value):
@@ -266,6 +264,8 @@ def parse_shm_size(value):
         raise KapalError("shm_size: expected a size above 0 such as 64m or 1g, got %r" % (value,))
     return size
 
+
+# -- DNS, /etc/hosts, exposed ports, pull ----------------------------------------------------------
 
 def _ip_address(option, value, also=()):
     text = str(value).strip()
