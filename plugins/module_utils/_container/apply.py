@@ -229,4 +229,3 @@ def _last_logs(engine, container_id):
 def _health_output(health):
     log = (health or {}).get("Log") or []
     return one_line(log[-1].get("Output") or "(no output)") if log else "(no health check has run yet)"
-

@@ -749,5 +749,3 @@ def resolve_comparisons(given):
             raise KapalError("comparisons: mode for %s must be one of %s, got %r" % (name, ", ".join(COMPARISONS), mode))
         modes[name] = mode
     return modes
-
-

@@ -344,4 +344,3 @@ def parse_pull(value):
     if value in BOOLEANS_FALSE:
         return "missing"
     raise KapalError("pull: expected missing, always, never, true (always) or false (missing), got %r" % (value,))
-

@@ -315,7 +315,6 @@ def diff_of(desired, current, plan_):
     return dict(before=before, after=after)
 
 
-
 def same(mode, desired, actual):
     """Does ``actual`` satisfy ``desired`` under the comparison ``mode``?"""
     if mode == "ignore":
@@ -337,4 +336,3 @@ def plain(value):
     if isinstance(value, dict):
         return dict((key, plain(item)) for key, item in value.items())
     return value
-

@@ -228,4 +228,3 @@ class _EngineInfo:
                 with self._engine.call("read engine info"):
                     self._info = self._engine.api.info()
             return self._info
-

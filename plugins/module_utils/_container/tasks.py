@@ -122,4 +122,3 @@ def batch_result(outcomes):
     if errors:
         raise PartialFailure("containers: %d of %d failed: %s" % (len(errors), len(outcomes), "; ".join(errors)), result)
     return result
-
