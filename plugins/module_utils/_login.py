@@ -134,10 +134,10 @@ def decode_auth(entry):
     if not auth:
         return None
     try:
-        user, _sep, secret = to_text(base64.b64decode(auth)).partition(":")
+        user, sep, secret = to_text(base64.b64decode(auth, validate=True), errors="strict").partition(":")
     except (binascii.Error, ValueError, UnicodeDecodeError):
         return None
-    return user, secret
+    return (user, secret) if sep else None
 
 
 def entry_keys(config, host):
