@@ -41,7 +41,7 @@ options:
     description:
       - With O(direction=into), the file, symbolic link or directory on the host to copy; one of O(path)
         and O(content) is required.
-      - With O(direction=out), where the copy goes on the host: the path the file or directory is to have
+      - With O(direction=out), where the copy goes on the host, the path the file or directory is to have
         (its directory must exist). Required.
     type: path
   content:

@@ -11,7 +11,7 @@ version_added: 0.1.0
 description:
   - Writes one or more local images, with the tags they are named by, to a tar archive on the
     host the module runs on, as C(docker save -o) does. M(kapal.docker.image_load) loads it on another
-    host: with M(ansible.builtin.copy) (or M(ansible.builtin.fetch)) between them, an image reaches
+    host; with M(ansible.builtin.copy) (or M(ansible.builtin.fetch)) between them, an image reaches
     a host that has no registry.
   - Idempotent by content, without reading the layers. The archive's C(manifest.json) names the
     images it holds (their ids) and their tags; the archive is rewritten only when it would hold other

@@ -78,7 +78,7 @@ image_names:
   sample: ["registry.example.com/team/app:1.0", "sha256:0dd083d4e8c01e1a47403b1115ccbb509ebaa9f62374400a264ef91371ba84cf"]
 loaded:
   description:
-    - The images of the archive that were loaded (or, in check mode, would be), each C({id, repo_tags}):
+    - The images of the archive that were loaded (or, in check mode, would be), each C({id, repo_tags});
       those that were missing or had a tag pointing at another image. Empty when nothing changed.
   returned: success
   type: list

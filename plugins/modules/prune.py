@@ -38,7 +38,7 @@ options:
       - C(until) keeps containers created after the time it gives, a duration counted back from the
         engine's clock (C(24h), C(90m)), a date and time (C(2026-01-31T12:00:00Z); without a zone in the
         engine's), or seconds since the epoch.
-      - C(label) prunes only containers with each of its labels, C(key) or C(key=value) (a list: all of
+      - C(label) prunes only containers with each of its labels, C(key) or C(key=value) (of a list, all of
         them); C(label!) keeps containers that have all of its labels. Either may also be a mapping of
         label keys to values.
     type: dict
