@@ -87,10 +87,11 @@ def test_a_file_into_a_stopped_container(container, docker_api, tmp_path):
     assert same_size["diff"]["before"]["/etc/app.conf"]["content_matches"] is False
     assert members(docker_api, name, "/etc/app.conf")[""][4] == b"listen 81\n"
     assert copy(**dict(args, mode="0600"))["changed"] is True
-    assert copy(**dict(args, mode="0600", owner_id=0))["diff"]["before"]["/etc/app.conf"]["owner_id"] == 1000
+    as_root = {**args, "mode": "0600", "owner_id": 0}
+    assert copy(**as_root)["diff"]["before"]["/etc/app.conf"]["owner_id"] == 1000
     assert members(docker_api, name, "/etc/app.conf") == {"": ("file", 0o600, 0, 100, b"listen 81\n")}
-    assert copy(**dict(args, mode="0600", owner_id=0))["changed"] is False
-    assert copy(**dict(args, mode="0600", owner_id=0, force=True))["changed"] is True
+    assert copy(**as_root)["changed"] is False
+    assert copy(**dict(as_root, force=True))["changed"] is True
     assert copy(**dict(args, mode="0644", force=False))["changed"] is False, "force=false must not touch an existing file"
 
 

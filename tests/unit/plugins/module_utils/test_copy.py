@@ -68,8 +68,8 @@ def test_a_directory_streams_as_one_tar(tmp_path):
     (tree / "link").symlink_to("sub/a.txt")
     os.chmod(tree / "sub" / "a.txt", 0o600)
     entries = source_entries({"path": str(tree)}, None)
-    assert [(e.rel, e.kind) for e in entries] == [("", "directory"), ("link", "symlink"), ("sub", "directory"),
-                                                 ("sub/a.txt", "file")]
+    expected = [("", "directory"), ("link", "symlink"), ("sub", "directory"), ("sub/a.txt", "file")]
+    assert [(e.rel, e.kind) for e in entries] == expected
     data = b"".join(tar_stream(entries, "www", 33, 44))
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         found = {m.name: (m.type, m.mode, m.uid, m.gid, m.linkname) for m in archive.getmembers()}

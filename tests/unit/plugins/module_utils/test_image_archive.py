@@ -44,8 +44,8 @@ def test_config_image_id(config, expected):
 def test_parse_manifest_sorts_by_id_and_tags():
     data = json.dumps([{"Config": "blobs/sha256/" + HEX_B, "RepoTags": ["b:2", "b:1"], "Layers": []},
                        {"Config": HEX_A + ".json", "RepoTags": None, "Layers": []}]).encode()
-    assert parse_manifest(data, "x.tar") == [{"id": "sha256:" + HEX_A, "repo_tags": []},
-                                              {"id": "sha256:" + HEX_B, "repo_tags": ["b:1", "b:2"]}]
+    expected = [{"id": "sha256:" + HEX_A, "repo_tags": []}, {"id": "sha256:" + HEX_B, "repo_tags": ["b:1", "b:2"]}]
+    assert parse_manifest(data, "x.tar") == expected
     with pytest.raises(KapalError) as err:
         parse_manifest(b"{}", "x.tar")
     assert str(err.value) == "path: x.tar: manifest.json is not a list of images"
