@@ -74,8 +74,8 @@ def test_export_fetch_copy_load_between_two_fresh_hosts(pair, tmp_path):
             {"name": "Remember the id", "ansible.builtin.set_fact": {"transfer_id": "{{ imported.image.id }}"}},
         ]},
         {"name": "Load it on the second host", "hosts": target, "gather_facts": False, "tasks": [
-            {"name": "Copy the archive", "ansible.builtin.copy": {"src": archive, "dest": "/var/tmp/newmod-transfer.tar",
-                                                                 "mode": "0600"}},
+            {"name": "Copy the archive",
+             "ansible.builtin.copy": {"src": archive, "dest": "/var/tmp/newmod-transfer.tar", "mode": "0600"}},
             {"name": "Predict the load", "kapal.docker.image_load": {"path": "/var/tmp/newmod-transfer.tar"},
              "check_mode": True, "register": "predicted"},
             {"name": "Load it", "kapal.docker.image_load": {"path": "/var/tmp/newmod-transfer.tar"}, "register": "loaded"},
