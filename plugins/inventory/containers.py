@@ -111,7 +111,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._engine import (
     Engine,
     EngineConfig,
 )
-from ansible_collections.kapal.docker.plugins.module_utils._container_facts import list_containers
+from ansible_collections.kapal.docker.plugins.module_utils._container.facts import list_containers
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
 
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")

@@ -207,16 +207,25 @@ def test_rollout_check_mode_changes_nothing(site, play, docker_api):
 
 def test_prune_check_mode_reports_then_removes_a_stopped_service(site, play, docker_api):
     docker_api.stop(API, timeout=1)
-    checked = play("prune", "--check", prune_name=PREFIX)
+    refused = play("prune", "--check", prune_name=PREFIX)
+    assert refused.returncode != 0 and "prune_name: no longer supported" in refused.stdout, refused.stdout[-3000:]
+
+    checked = play("prune", "--check", prune_service=[API, WEB])
     assert checked.returncode == 0, checked.stdout[-5000:]
     assert "would remove containers: %s" % API in checked.stdout
     assert docker_api.containers(all=True, filters={"name": API})
 
-    result = play("prune", prune_name=PREFIX)
+    young = play("prune", prune_service=API, prune_until="1h")
+    assert young.returncode == 0 and "removed containers: none" in young.stdout, young.stdout[-5000:]
+    assert _recap(young.stdout)["changed"] == 0
+
+    result = play("prune", prune_service=API)
     assert result.returncode == 0, result.stdout[-5000:]
     assert "removed containers: %s" % API in result.stdout
     assert not docker_api.containers(all=True, filters={"name": API})
     assert docker_api.containers(filters={"name": WEB})
+    again = play("prune", prune_service=API)
+    assert _recap(again.stdout)["changed"] == 0, again.stdout[-5000:]
 
 
 # --- restart needs a name or restart_all; the service role's rollback (names fixrb-, ports 18320-18321) ---

@@ -20,7 +20,7 @@ import shlex
 from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
-from ansible_collections.kapal.docker.plugins.module_utils._images import PULL_POLICIES
+from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import PULL_POLICIES
 from ansible_collections.kapal.docker.plugins.module_utils._parse import (
     Duration,
     given_once,

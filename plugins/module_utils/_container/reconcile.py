@@ -27,7 +27,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._container.apply impo
 from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTIONS
 from ansible_collections.kapal.docker.plugins.module_utils._container.plan import diff_of, plan, with_carry_over
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineConflict, KapalError
-from ansible_collections.kapal.docker.plugins.module_utils._images import ensure_image, plan_pull
+from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import ensure_image, plan_pull
 from ansible_collections.kapal.docker.plugins.module_utils._parse import given_once
 from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef
 
@@ -203,7 +203,8 @@ def _image_of(engine, desired, current, check_mode):
     if "image" in desired.values and desired.state != "absent":
         ref = ImageRef.parse(desired.values["image"], "image")
         if not check_mode:
-            return ensure_image(engine, ref, desired.pull)
+            present = ensure_image(engine, ref, desired.pull)
+            return present.changed, present.after
         pull_plan = plan_pull(engine, ref, desired.pull)
         if pull_plan.changed and pull_plan.before is not None:
             new_id = (pull_plan.remote and pull_plan.remote.config_digest) or "%s (after the pull)" % ref.pull_reference
