@@ -2,8 +2,9 @@
 
 Localhost is the only host of an inventory written here, in the group docker_hosts, with two
 small busybox httpd services provisioned by site.yml (the engine role leaves the running engine
-alone). Every name starts with kapal-it-books-, host ports are 18300-18301, and everything is
-removed at the end.
+alone). Every name starts with kapal-it-runbooks-<token>-, the two host ports are claimed
+(conftest.claim_port), and everything is removed at the end: another run of this file at the same
+time (another checkout) never meets this one.
 """
 
 import json
@@ -12,16 +13,18 @@ import re
 import subprocess
 import sys
 import urllib.request
+import uuid
 
 import pytest
 
 from tests.conftest import COLLECTIONS
-from tests.integration.conftest import run_module
+from tests.integration.conftest import claim_port, play_recap, remove_containers, run_module
 
-PREFIX = "kapal-it-books-"
+TOKEN = uuid.uuid4().hex[:8]
+PREFIX = "kapal-it-runbooks-%s-" % TOKEN
 WEB, API = PREFIX + "web", PREFIX + "api"
-WEB_PORT, API_PORT = 18300, 18301
-IMAGE_REPO = "kapal-it-books/web"
+WEB_PORT, API_PORT = claim_port(), claim_port()
+IMAGE_REPO = "kapal-it-runbooks-%s/web" % TOKEN
 HTTPD = ["httpd", "-f", "-p", "80", "-h", "/var/www"]
 
 
@@ -38,19 +41,12 @@ def _services():
     ]
 
 
-def _recap(output):
-    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
-    assert match, output[-3000:]
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
-
-
 def _page(port):
     return urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=10).read().decode()
 
 
 def _cleanup(docker_api):
-    for container in docker_api.containers(all=True, filters={"name": PREFIX}):
-        docker_api.remove_container(container["Id"], force=True)
+    remove_containers(docker_api, PREFIX)
     for image in docker_api.images(name=IMAGE_REPO):
         docker_api.remove_image(image["Id"], force=True)
 
@@ -110,18 +106,18 @@ def _build(tmp_path, tag, page):
 
 
 def test_site_provisions_both_services_and_is_idempotent(site, play):
-    assert _recap(site.stdout)["changed"] > 0
+    assert play_recap(site.stdout)["changed"] > 0
     assert "kapal test busybox" in _page(WEB_PORT)
     assert "kapal test busybox" in _page(API_PORT)
     second = play("site")
     assert second.returncode == 0, second.stdout[-5000:]
-    assert _recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
+    assert play_recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
 
 
 def test_status_lists_both_services_and_changes_nothing(site, play):
     result = play("status", status_service="")
     assert result.returncode == 0, result.stdout[-5000:]
-    assert _recap(result.stdout)["changed"] == 0
+    assert play_recap(result.stdout)["changed"] == 0
     rows = dict((line.split("|")[0].strip().strip('"'), [cell.strip().strip('",') for cell in line.split("|")])
                 for line in result.stdout.splitlines() if PREFIX in line and "|" in line)
     assert rows[WEB][1:4] == ["kapal-test/busybox:latest", "running", "0.0.0.0:%d->80/tcp,:::%d->80/tcp" % (WEB_PORT, WEB_PORT)]
@@ -174,7 +170,7 @@ def test_rollout_updates_then_rolls_back_a_broken_image(site, play, docker_api, 
 
     again = play("rollout", rollout_service=WEB, rollout_image=good, rollout_verify=verify)
     assert again.returncode == 0, again.stdout[-5000:]
-    assert _recap(again.stdout)["changed"] == 0
+    assert play_recap(again.stdout)["changed"] == 0
 
     failed = play("rollout", rollout_service=WEB, rollout_image=broken, rollout_verify=verify, rollout_verify_retries=2)
     assert failed.returncode != 0
