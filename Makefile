@@ -53,7 +53,7 @@ unit: venv collection
 # Two workers (pytest-xdist), each taking whole test files; what that asks of the tests is in
 # tests/README.md. INTEGRATION_ARGS adds pytest options, e.g. INTEGRATION_ARGS="-n 0" runs serially.
 integration: venv collection
-	$(BIN)/pytest -q -n 2 --dist loadfile $(INTEGRATION_ARGS) tests/integration
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder $(INTEGRATION_ARGS) tests/integration
 
 # ansible-test wants the collection at ansible_collections/<ns>/<name>, and a pip bootstrap
 # script it cannot download here: a stand-in that uses ensurepip goes into its cache.

@@ -14,7 +14,6 @@ import fcntl
 import json
 import os
 import random
-import re
 import socket
 import subprocess
 import sys
@@ -80,13 +79,6 @@ def converge(args, changed=True, module="container"):
     assert again.rc == 0 and again["changed"] is False, again
     assert (again["container"] or {}).get("Id") == (real["container"] or {}).get("Id")
     return real
-
-
-def play_recap(output):
-    """The numbers of ansible-playbook's PLAY RECAP line for localhost."""
-    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
-    assert match, output[-3000:]
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
 
 
 # Cleaning up ----------------------------------------------------------------------------------
@@ -180,6 +172,13 @@ def claim_port(count=1):
     """A host port (TCP and UDP) in 18400-18999, free now and claimed by no other test process;
     with ``count``, the first of that many consecutive ones."""
     return claim("port", range(18400, 19000 - count + 1), _port_is_free, count)
+
+
+def pytest_collection_modifyitems(items):
+    """Files marked slow first, in their order; then the rest in theirs. `make integration` hands
+    whole files to its two workers in this order (--dist loadfile --no-loadscope-reorder), so the
+    long files start early and the workers finish together instead of one waiting on the demo."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 # Fixtures -------------------------------------------------------------------------------------

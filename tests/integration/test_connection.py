@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import COLLECTIONS, ROOT
 from tests.integration.conftest import quietly
 
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
+
 BIN = os.path.dirname(sys.executable)
 PREFIX = "kapal-it-conn-%d" % os.getpid()
 BIG_FILE_SIZE = 50 * 1024 * 1024

@@ -9,6 +9,8 @@ import pytest
 
 from tests.integration.conftest import converge, remove_containers, run_module
 
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
+
 PREFIX = "kapal-it-ctr2-"
 
 

@@ -1,13 +1,17 @@
 """The main job: playbooks/demo.yml converges on this machine, answers on its port, and a second run changes nothing."""
 
 import os
+import re
 import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 from tests.conftest import COLLECTIONS, ROOT
-from tests.integration.conftest import play_recap
 from tests.integration.events import mutating, recorded_events
+
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
 
 
 def _play():
@@ -20,6 +24,12 @@ def _play():
     )
 
 
+def _recap(output):
+    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
+    assert match, output[-3000:]
+    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
+
+
 def test_demo_converges_serves_and_is_idempotent():
     first = _play()
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
@@ -27,7 +37,7 @@ def test_demo_converges_serves_and_is_idempotent():
     assert "Hello from kapal.docker" in page
     second = _play()
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
-    assert play_recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
+    assert _recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
     assert "kapal-demo-web | 127.0.0.1:5080/kapal-demo/web:1.0 | running | 0.0.0.0:8080->80/tcp" in second.stdout
 
 
@@ -45,6 +55,6 @@ def test_roles_in_check_mode_write_nothing(docker_api):
             capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=900,
         )
     assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
-    assert play_recap(check.stdout)["changed"] >= 1, check.stdout[-4000:]
+    assert _recap(check.stdout)["changed"] >= 1, check.stdout[-4000:]
     assert [event for event in mutating(events) if "kapal-demo" in event] == []
     assert docker_api.inspect_container("kapal-demo-web")["HostConfig"]["PortBindings"]["80/tcp"][0]["HostPort"] == "8080"

@@ -23,6 +23,8 @@ import requests
 from tests.conftest import COLLECTIONS, ROOT
 from tests.integration.conftest import claim, claim_port, containers_named, remove_containers, run_module
 
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
+
 PREFIX = "kapal-it-rel-"
 
 

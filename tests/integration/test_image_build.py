@@ -11,6 +11,8 @@ import requests
 
 from tests.integration.conftest import run_module
 
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
+
 TUTORIAL = """FROM kapal-test/busybox:latest
 COPY index.html /www/index.html
 EXPOSE 80
