@@ -16,6 +16,8 @@ import pytest
 
 from tests.conftest import COLLECTIONS
 
+pytestmark = pytest.mark.slow  # fresh hosts take minutes: handed to a worker first (conftest)
+
 BIN = os.path.dirname(sys.executable)
 IMAGE = "newmod/transfer:1"
 
