@@ -141,4 +141,3 @@ class Arrange:
         remove_images(self.docker_api, self.images)
         for kind, repository in self.repositories:
             self.registries[kind].forget(repository)
-
