@@ -87,7 +87,8 @@ def test_existing_images_keep_leaves_references_on_other_images(docker_api, imag
      "tag: 'two' conflicts with the tag in name '%s:one'" % REPO),
     ({"name": REPO + ":one", "repository": [REPO + ":x"], "existing_images": "replace"},
      "value of existing_images must be one of: overwrite, keep, got: replace"),
-])
+], ids=["missing-image", "digest-target", "bad-repository", "conflicting-tag", "bad-existing-images"])
+# Fixed ids: REPO is drawn per process, and xdist's workers must collect the same test ids.
 def test_bad_input_fails_in_one_line_and_tags_nothing(docker_api, images, args, message):
     result = run_module("image_tag", args)
     assert result.failed and result["msg"].startswith(message), result
