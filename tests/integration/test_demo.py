@@ -9,6 +9,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import COLLECTIONS, ROOT
+from tests.integration.browser import Browser, visible_text
 from tests.integration.events import mutating, recorded_events
 
 pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
@@ -30,11 +31,18 @@ def _recap(output):
     return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
 
 
-def test_demo_converges_serves_and_is_idempotent():
+def test_demo_converges_serves_and_is_idempotent(tmp_path):
     first = _play()
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     page = urllib.request.urlopen("http://127.0.0.1:8080/", timeout=10).read().decode()
     assert "Hello from kapal.docker" in page
+    # The tutorial's last step, as its reader does it: the URL the demo prints, opened in a browser.
+    url = re.search(r"Open (http://\S+/)", first.stdout)
+    assert url and url.group(1) == "http://127.0.0.1:8080/", first.stdout[-3000:]
+    browser = Browser(str(tmp_path / "chromium-profile"), os.path.join(ROOT, "tests", "output", "demo"))
+    dom = browser.load(url.group(1), "demo-page.png", min_bytes=2000)
+    assert "<h1>Hello from kapal.docker</h1>" in dom
+    assert "Built from a Dockerfile, pushed to 127.0.0.1:5080, run by Ansible." in visible_text(dom)
     second = _play()
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
     assert _recap(second.stdout)["changed"] == 0, second.stdout[-6000:]

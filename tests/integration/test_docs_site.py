@@ -7,11 +7,9 @@ The session fixture runs `make docs`, which does nothing when the site is up to 
 """
 
 import functools
-import html.parser
 import http.server
 import os
 import re
-import shutil
 import subprocess
 import threading
 
@@ -19,42 +17,14 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.integration.browser import Browser, visible_text
 
 SITE = os.path.join(ROOT, ".build", "docs", "html")
 SHOTS = os.path.join(ROOT, "tests", "output", "docs-site")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--disable-dev-shm-usage"]
 MODULES = sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", "modules")) if name.endswith(".py"))
 ROLES = sorted(name for name in os.listdir(os.path.join(ROOT, "roles"))
                if os.path.exists(os.path.join(ROOT, "roles", name, "meta", "argument_specs.yml")))
 PLAYBOOKS = sorted(name[:-4] for name in os.listdir(os.path.join(ROOT, "playbooks")) if name.endswith(".yml"))
-
-
-class _Text(html.parser.HTMLParser):
-    """The visible text of an HTML document, whitespace collapsed (scripts and styles left out)."""
-
-    def __init__(self):
-        super().__init__()
-        self.parts, self._skip = [], 0
-
-    def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
-            self._skip += 1
-
-    def handle_endtag(self, tag):
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data):
-        if not self._skip:
-            self.parts.append(data)
-
-
-def visible_text(dom):
-    parser = _Text()
-    parser.feed(dom)
-    return re.sub(r"\s+", " ", "".join(parser.parts))
 
 
 def plain(markup):
@@ -89,31 +59,8 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def browser(tmp_path_factory):
-    """browser(url, shot) -> the DOM chromium renders for url; a screenshot is written to shot."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        raise RuntimeError("chromium is not installed: run tests/testbed/up.sh packages")
-    profile = str(tmp_path_factory.mktemp("chromium-profile"))
-    os.makedirs(SHOTS, exist_ok=True)
-
-    def run(*args):
-        proc = subprocess.run([executable] + CHROMIUM_FLAGS + ["--user-data-dir=%s" % profile] + list(args),
-                              capture_output=True, text=True, timeout=180, check=False)
-        assert proc.returncode == 0, "chromium %s failed (rc=%s):\n%s" % (args, proc.returncode, proc.stderr[-3000:])
-        return proc.stdout
-
-    def load(url, shot):
-        dom = run("--dump-dom", url)
-        path = os.path.join(SHOTS, shot)
-        if os.path.exists(path):
-            os.unlink(path)
-        run("--window-size=1280,1600", "--screenshot=%s" % path, url)
-        with open(path, "rb") as handle:
-            png = handle.read()
-        assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20000, "%s is not a screenshot of a page" % path
-        return dom
-
-    return load
+    """browser(url, shot) -> the DOM chromium renders for url; a screenshot is written to SHOTS/shot."""
+    return Browser(str(tmp_path_factory.mktemp("chromium-profile")), SHOTS).load
 
 
 def test_index_lists_every_module_plugin_role_and_guide(server, browser):
@@ -126,7 +73,7 @@ def test_index_lists_every_module_plugin_role_and_guide(server, browser):
     assert 'href="docker_connection.html"' in dom and 'href="containers_inventory.html"' in dom
     for role in ROLES:
         assert 'href="%s_role.html"' % role in dom, role
-    assert "From the docker CLI to kapal.docker" in text
+    assert "From the docker CLI to kapal.docker" in text and "Migrating from community.docker" in text
     assert 'href="docsite/playbooks.html"' in dom
 
 
