@@ -44,8 +44,8 @@ def _services():
     ]
 
 
-def _recap(output):
-    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
+def _recap(output, host="localhost"):
+    match = re.search(r"%s\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)" % re.escape(host), output)
     assert match, output[-3000:]
     return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
 
@@ -77,6 +77,9 @@ def play(tmp_path_factory, docker_api):
     inventory.write_text(json.dumps({"all": {"children": {
         "docker_hosts": {"hosts": {"localhost": host}},
         "books_pair": {"hosts": {"localhost": {}, "books-second": second}},
+        # A host that never answers (nothing listens on port 1), for the fleet status.
+        "books_gone": {"hosts": {"books-gone": {"ansible_host": "127.0.0.1", "ansible_port": 1,
+                                                "ansible_connection": "ssh", "ansible_ssh_timeout": 5}}},
     }}}))
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
 
@@ -127,12 +130,35 @@ def test_status_lists_both_services_and_changes_nothing(site, play):
     result = play("status", status_service="")
     assert result.returncode == 0, result.stdout[-5000:]
     assert _recap(result.stdout)["changed"] == 0
-    rows = dict((line.split("|")[0].strip().strip('"'), [cell.strip().strip('",') for cell in line.split("|")])
-                for line in result.stdout.splitlines() if PREFIX in line and "|" in line)
-    # Each port once, with its IPv4 and IPv6 addresses.
-    assert rows[WEB][1:4] == ["kapal-test/busybox:latest", "running", "0.0.0.0:%d,[::]:%d->80/tcp" % (WEB_PORT, WEB_PORT)]
-    assert rows[WEB][4] == "none"
-    assert rows[API][2] == "running" and rows[API][4] in ("healthy", "starting")
+    rows = _status_rows(result.stdout)
+    # One table for the fleet: host, name, image, state, health, ports; each port once, with its
+    # IPv4 and IPv6 addresses. Then the summary line.
+    assert rows[("localhost", WEB)][2:] == ["kapal-test/busybox:latest", "running", "none",
+                                            "0.0.0.0:%d,[::]:%d->80/tcp" % (WEB_PORT, WEB_PORT)]
+    assert rows[("localhost", API)][3] == "running" and rows[("localhost", API)][4] in ("healthy", "starting")
+    assert re.search(r'"hosts: 1, services running: \d+, unhealthy: 0, not running: \d+"', result.stdout), result.stdout[-3000:]
+
+
+def test_status_of_a_fleet_is_one_table_with_every_host(site, play):
+    """Two hosts (the second on the same engine) and one that does not answer: one table, each
+    host's rows, and the summary names the silent host."""
+    result = play("status", kapal_hosts="books_pair:books-gone")
+    assert _recap(result.stdout, "books-gone")["unreachable"] == 1, result.stdout[-3000:]
+    rows = _status_rows(result.stdout)
+    assert rows[("localhost", WEB)][2:4] == rows[("books-second", WEB)][2:4] == ["kapal-test/busybox:latest", "running"]
+    assert result.stdout.count("Print the fleet's status table") == 1
+    assert re.search(r'"hosts: 2, services running: \d+, unhealthy: 0, not running: \d+, no answer: books-gone"',
+                     result.stdout), result.stdout[-3000:]
+
+
+def _status_rows(stdout):
+    """The status table's rows of this file's services, by (host, name)."""
+    rows = {}
+    for line in stdout.splitlines():
+        if PREFIX in line and "|" in line:
+            cells = [cell.strip().strip('",') for cell in line.split("|")]
+            rows[(cells[0], cells[1])] = cells
+    return rows
 
 
 def test_restart_named_services_changes_started_at_and_check_mode_does_not(site, play, docker_api):
@@ -414,6 +440,14 @@ def test_readme_quick_start_from_the_built_artifact(quickstart, docker_api, test
     galaxy_run("build", "--output-path", str(quickstart))
     galaxy_run("install", "-p", str(collections), *[str(path) for path in quickstart.glob("kapal-docker-*.tar.gz")])
     assert not os.path.islink(collections / "ansible_collections" / "kapal" / "docker")
+    # ansible-doc -l of the installed artifact lists every plugin of the collection.
+    for kind, folder in (("module", "modules"), ("connection", "connection"), ("inventory", "inventory")):
+        listed = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-doc"), "-t", kind, "-l", "kapal.docker"],
+                                capture_output=True, text=True, env=env, cwd=str(quickstart), check=False, timeout=300)
+        assert listed.returncode == 0, listed.stdout + listed.stderr
+        names = sorted(re.findall(r"^kapal\.docker\.(\w+)\s", listed.stdout, re.M))
+        assert names == sorted(name[:-3] for name in os.listdir(os.path.join(ROOT, "plugins", folder))
+                               if name.endswith(".py") and name != "__init__.py"), (kind, listed.stdout)
 
     def run(*args):
         command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "inventory.yml"] + list(args) + [
