@@ -227,6 +227,24 @@ def test_rollout_updates_then_rolls_back_a_broken_image(site, play, docker_api, 
     assert docker_api.inspect_container(WEB)["Config"]["Image"] == good
 
 
+@pytest.mark.parametrize("extra, batches", [
+    ({"rollout_serial": 2}, [["localhost", "books-second"]]),
+    ({"rollout_serial": "50%"}, [["localhost"], ["books-second"]]),
+    ({"rollout_serial": 2, "rollout_canary": True}, [["localhost"], ["books-second"]]),
+], ids=["serial-2", "serial-50-percent", "canary-then-2"])
+def test_rollout_batches(site, play, extra, batches):
+    """The hosts go in batches of rollout_serial (a number or a percentage), after a canary host
+    when asked; each batch runs every task before the next starts."""
+    result = play("rollout", "--check", rollout_service=WEB, rollout_image="kapal-test/busybox:latest",
+                  kapal_hosts="books_pair", **extra)
+    assert result.returncode == 0, result.stdout[-4000:]
+    seen = []
+    for block in result.stdout.split("TASK [Check the rollout's variables]")[1:]:
+        seen.append(sorted(set(re.findall(r"^ok: \[([\w-]+)\]", block.split("TASK [", 1)[0], re.M)),
+                           key=["localhost", "books-second"].index))
+    assert seen == batches, result.stdout[-4000:]
+
+
 def test_rollout_check_mode_changes_nothing(site, play, docker_api):
     before = docker_api.inspect_container(WEB)["Id"]
     result = play("rollout", "--check", rollout_service=WEB, rollout_image="kapal-test/python:bookworm")
