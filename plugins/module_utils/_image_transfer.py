@@ -130,7 +130,10 @@ def engine_manifest(engine, ref, auth=None):
     except EngineUnreachable:
         raise
     except KapalError as exc:
-        raise RegistryUnreachable(str(exc)) from None
+        said = str(exc)
+        prefix = "%s failed on Docker Engine at %s: " % (action, engine.host)
+        said = said[len(prefix):] if said.startswith(prefix) else said
+        raise RegistryUnreachable("nor could Docker Engine at %s: %s" % (engine.host, said)) from None
     descriptor = answer.get("Descriptor") or {}
     platforms = tuple("%s/%s" % (p.get("os"), p.get("architecture")) + ("/" + p["variant"] if p.get("variant") else "")
                       for p in answer.get("Platforms") or [])
