@@ -334,4 +334,3 @@ def push_task(engine, params, check_mode):
     if unreachable:
         result["registry_unreachable"] = unreachable
     return result
-

@@ -211,4 +211,3 @@ def _image_of(engine, desired, current, check_mode):
     if current is not None:
         return False, engine.inspect("image", current["Image"])
     return False, None
-
