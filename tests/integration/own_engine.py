@@ -30,6 +30,11 @@ def _subnet_is_free(octet):
     return " 172.31.%d." % octet not in addresses
 
 
+def claim_subnet_octet():
+    """An octet n whose 172.31.n.0/24 is on no interface of this machine, claimed (conftest.claim) for this process."""
+    return claim("rel-engine-subnet", range(200, 255), _subnet_is_free)
+
+
 class OwnEngine:
     """A throw-away dockerd: vfs storage, its own bridge, no iptables; started and stopped by pid.
 
@@ -39,7 +44,7 @@ class OwnEngine:
     as they are (``{subnet}`` is replaced by the bridge's subnet)."""
 
     def __init__(self, extra_args=()):
-        octet = claim("rel-engine-subnet", range(200, 255), _subnet_is_free)
+        octet = claim_subnet_octet()
         self.bridge, self.bridge_addr = "kapal-rel-%d" % octet, "172.31.%d.1/24" % octet
         self.bridge_ip, self.subnet = "172.31.%d.1" % octet, "172.31.%d.0/24" % octet
         self.namespace = "kapal-rel-%d" % octet
@@ -112,11 +117,17 @@ class OwnEngine:
 
 
 class OwnRegistry:
-    """A throw-away docker-registry (plain HTTP) listening on ``address`` (host:port); started and stopped by pid."""
+    """A throw-away docker-registry listening on ``address`` (host:port); started and stopped by pid.
 
-    def __init__(self, address, prefix="kapal-it-registry-"):
+    Plain HTTP, or with ``tls`` (a dict of PEM paths: ``cert``, ``key``, and ``client_ca`` to demand a
+    client certificate signed by it) HTTPS; ``probe`` (requests' verify and cert) is how it is asked
+    whether it answers."""
+
+    def __init__(self, address, prefix="kapal-it-registry-", tls=None, probe=None):
         self.address = address
         self.root = tempfile.mkdtemp(prefix=prefix)
+        self.tls = tls
+        self.probe = probe or {}
         self.proc = None
 
     def start(self):
@@ -124,13 +135,18 @@ class OwnRegistry:
         with open(config, "w") as handle:
             handle.write("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s/data\n"
                          "http:\n  addr: %s\n" % (self.root, self.address))
+            if self.tls:
+                handle.write("  tls:\n    certificate: %s\n    key: %s\n" % (self.tls["cert"], self.tls["key"]))
+                if self.tls.get("client_ca"):
+                    handle.write("    clientcas:\n      - %s\n" % self.tls["client_ca"])
         self.proc = subprocess.Popen(["/usr/bin/docker-registry", "serve", config], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         wait_for(self.answers, "the throw-away registry answering")
 
     def answers(self):
+        scheme = "https" if self.tls else "http"
         try:
-            return requests.get("http://%s/v2/" % self.address, timeout=2).status_code == 200
+            return requests.get("%s://%s/v2/" % (scheme, self.address), timeout=2, **self.probe).status_code == 200
         except requests.RequestException:
             return False
 
@@ -143,3 +159,26 @@ class OwnRegistry:
     def destroy(self):
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def make_certificates(folder, server_ip):
+    """A CA, a server certificate for ``server_ip`` and a client certificate, with openssl, in ``folder``:
+    a dict of their paths (ca, ca_key, cert, key, client_cert, client_key)."""
+    def path(name):
+        return os.path.join(folder, name)
+
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", path("ca.crt"),
+        "-days", "2", "-subj", "/CN=kapal-it throw-away CA")
+    for name, subject, extension in (("server", "/CN=%s" % server_ip, "subjectAltName=IP:%s" % server_ip),
+                                     ("client", "/CN=kapal-it client", "extendedKeyUsage=clientAuth")):
+        with open(path(name + ".ext"), "w") as handle:
+            handle.write(extension + "\n")
+        run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", path(name + ".key"), "-out", path(name + ".csr"),
+            "-subj", subject)
+        run("x509", "-req", "-in", path(name + ".csr"), "-CA", path("ca.crt"), "-CAkey", path("ca.key"),
+            "-CAcreateserial", "-out", path(name + ".crt"), "-days", "2", "-extfile", path(name + ".ext"))
+    return dict(ca=path("ca.crt"), ca_key=path("ca.key"), cert=path("server.crt"), key=path("server.key"),
+                client_cert=path("client.crt"), client_key=path("client.key"))

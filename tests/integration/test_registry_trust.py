@@ -1,7 +1,8 @@
 """Registries as the engine sees them: a plain-HTTP registry on a non-loopback address that the engine
 trusts (an insecure CIDR of its own configuration) works for push, pull and search exactly as
-`docker pull` does on that host; and when the module's host cannot reach the registry, the engine
-is asked instead.
+`docker pull` does on that host; a TLS registry that demands a client certificate works with the CA
+and client certificate in /etc/docker/certs.d/<host:port>/, as the engine finds them; and when the
+module's host cannot reach the registry, the engine is asked instead.
 
 The engine and the registry are this file's throw-away daemons (tests/integration/own_engine.py):
 a dockerd started with ``--insecure-registry <its bridge's subnet>``, as a user's daemon.json
@@ -10,13 +11,18 @@ address on that bridge (172.31.<n>.1, claimed), never on 127.0.0.0/8.
 """
 
 import ipaddress
+import os
+import shutil
+import subprocess
+import tempfile
 import uuid
 
 import docker.errors
 import pytest
+import requests
 
 from tests.integration.conftest import claim_port, quietly, run_module
-from tests.integration.own_engine import OwnEngine, OwnRegistry
+from tests.integration.own_engine import OwnEngine, OwnRegistry, claim_subnet_octet, make_certificates
 
 pytestmark = pytest.mark.slow  # a dockerd of its own: handed to a worker first (conftest)
 
@@ -121,3 +127,59 @@ def test_a_registry_the_module_cannot_reach_is_asked_through_the_engine(trusted,
     finally:
         quietly(api.remove_image, reference)
         api.close()
+
+
+CERTS_D = "/etc/docker/certs.d"
+
+
+@pytest.fixture(scope="module")
+def verified(trusted):
+    """(engine, registry address, certificates): a TLS registry demanding a client certificate, on an address of
+    the engine's bridge outside its insecure CIDR, with its CA and the client certificate in certs.d."""
+    engine = trusted[0]
+    ip = "172.31.%d.1" % claim_subnet_octet()
+    address = "%s:%d" % (ip, claim_port())
+    work = tempfile.mkdtemp(prefix=PREFIX + "tls-")
+    folder = os.path.join(CERTS_D, address)
+    registry = None
+    subprocess.run(["ip", "addr", "add", ip + "/32", "dev", engine.bridge], check=True)
+    try:
+        certs = make_certificates(work, ip)
+        os.makedirs(folder)
+        for source, name in (("ca", "ca.crt"), ("client_cert", "client.cert"), ("client_key", "client.key")):
+            shutil.copy(certs[source], os.path.join(folder, name))
+        registry = OwnRegistry(address, prefix=PREFIX + "tls-registry-",
+                               tls=dict(cert=certs["cert"], key=certs["key"], client_ca=certs["ca"]),
+                               probe=dict(verify=certs["ca"], cert=(certs["client_cert"], certs["client_key"])))
+        registry.start()
+        yield engine, address, certs
+    finally:
+        if registry is not None:
+            registry.destroy()
+        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+        subprocess.run(["ip", "addr", "del", ip + "/32", "dev", engine.bridge], capture_output=True, check=False)
+
+
+def test_a_registry_verified_with_the_certs_d_ca_and_client_certificate(verified, testbed):
+    engine, registry, certs = verified
+    facts = run_module("engine_info", _on(engine))
+    assert facts.rc == 0 and registry not in facts["engine"]["insecure_registries"], facts
+    # The registry refuses a client without the certificate: the modules present the one in certs.d.
+    with pytest.raises(requests.exceptions.RequestException):
+        requests.get("https://%s/v2/" % registry, verify=certs["ca"], timeout=10)
+
+    repository = "%s%s/busybox" % (PREFIX, uuid.uuid4().hex[:8])
+    reference = "%s/%s:1" % (registry, repository)
+    pushed = _idempotent("image_push", _on(engine, name=testbed["busybox_image"], repository=reference))
+    api = engine.api()
+    try:
+        api.remove_image(reference)
+        pulled = _idempotent("image_pull", _on(engine, name=reference, pull="always"))
+        assert pulled[1]["digest"] == pushed[1]["digest"]
+        assert api.inspect_image(reference)["Id"] == pulled[1]["image"]["id"]
+    finally:
+        quietly(api.remove_image, reference)
+        api.close()
+    found = run_module("image_search", _on(engine, registry=registry, term=repository, list_tags=True))
+    assert found.rc == 0 and [r["tags"] for r in found["results"]] == [["1"]], found
