@@ -23,21 +23,29 @@ options:
   registry_validate_certs:
     description:
       - Verify the registry's TLS certificate when the module talks to the registry.
-      - The module tries HTTPS first; a registry on C(localhost) or C(127.0.0.0/8) that does not speak
-        TLS is reached over plain HTTP, as the engine does.
+      - When not given, the module speaks to the registry as the engine does (C(docker info),
+        C(RegistryConfig)). A registry the engine trusts over plain HTTP (named in the engine's
+        C(insecure-registries), or with an address in one of its insecure CIDRs, C(127.0.0.0/8) by
+        default) gets HTTPS without verification and, when that fails, plain HTTP. Any other
+        registry gets verified HTTPS only.
       - Named so as not to clash with O(validate_certs), which is about the engine's own API.
     type: bool
-    default: true
   registry_ca_path:
     description:
       - CA certificate (PEM) that signed the registry's certificate.
-      - When not given, C(/etc/docker/certs.d/<registry>/ca.crt) if it exists (where the engine looks
-        for it), else the system's trust store.
+      - When not given, for a registry the engine verifies, C(/etc/docker/certs.d/<registry>/ca.crt)
+        if it exists on the module's host (where the engine looks for it), else the system's trust
+        store. A client certificate there (C(*.cert) with its C(*.key)) is presented too.
     type: path
 notes:
   - "Registry failures are reported in one line that names the registry, for example
     C(registry 127.0.0.1:5001: authentication failed for user 'kapal' (HTTP 401)) or
     C(cannot reach registry 127.0.0.1:5999: connection refused)."
+  - "Pulls and pushes ask the registry from the module's host before they ask the engine to act. When
+    the module's host cannot reach the registry (refused, timed out, TLS failed) but the engine may,
+    the engine is asked instead (its distribution inspect, which pulls nothing), and the result says
+    so in C(registry_unreachable); an engine that cannot be asked that way (Podman) does the pull
+    itself, and check mode then predicts a change."
 requirements:
   - requests (installed with the Docker SDK for Python)
 seealso:

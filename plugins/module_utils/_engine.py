@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import re
+import threading
 import traceback
 from dataclasses import dataclass
 
@@ -160,6 +161,8 @@ class Engine:
     def __init__(self, config):
         self.config = config
         self._api = None
+        self._info = None
+        self._info_lock = threading.Lock()
 
     @property
     def host(self):
@@ -205,6 +208,14 @@ class Engine:
             if _wraps_transport_error(exc):
                 raise EngineUnreachable("cannot reach Docker Engine at %s: %s" % (self.host, transport_reason(exc))) from None
             raise KapalError("%s on Docker Engine at %s: %s" % (action, self.host, one_line(exc))) from None
+
+    def info(self):
+        """The engine's ``docker info`` answer, asked once per Engine (that is, once per task)."""
+        with self._info_lock:
+            if self._info is None:
+                with self.call("read engine info"):
+                    self._info = self.api.info()
+            return self._info
 
     # The kinds of object ``inspect`` knows, with the SDK call that inspects one.
     _INSPECT = dict(container="inspect_container", image="inspect_image", network="inspect_network",

@@ -42,6 +42,10 @@ class EngineUnreachable(KapalError):
     """The engine could not be reached at all (socket, TCP or TLS handshake)."""
 
 
+class RegistryUnreachable(KapalError):
+    """The module's host could not reach a registry (refused, timed out, TLS failed): the engine may still."""
+
+
 class EngineNotFound(KapalError):
     """The engine answered 404 for the object that was asked for."""
 

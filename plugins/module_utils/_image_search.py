@@ -97,7 +97,7 @@ def search_task(engine, params, check_mode):
     if not params["term"]:
         raise KapalError("term: expected a search term (use '*' to list every repository of a v2 registry), got ''")
     registry = _search_registry_name(params["registry"])
-    client = registry_client(registry, params)
+    client = registry_client(registry, params, engine)
     try:
         found = _search_hub(engine, params) if registry is None else _search_catalog(client, params)
         results = []

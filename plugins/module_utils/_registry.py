@@ -3,20 +3,32 @@
 """A small client for the registry HTTP API v2 (distribution): catalog, tags and manifests.
 
 The image modules ask a registry what it holds without pulling or pushing anything, so that
-check mode can predict truthfully. Errors are KapalError messages naming the registry and what
-failed; the password never appears in any message.
+check mode can predict truthfully. They speak to it as the engine would (RegistryTrust: the
+engine's insecure registries get HTTPS without verification, then plain HTTP; the others HTTPS
+with the CA and client certificate of /etc/docker/certs.d/<registry>/). Errors are KapalError
+messages naming the registry and what failed (RegistryUnreachable when the registry could not be
+reached at all); the password never appears in any message.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import glob
 import os
 import re
+import socket
 import traceback
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, missing_file, one_line, transport_reason
+from ansible_collections.kapal.docker.plugins.module_utils._errors import (
+    EngineUnreachable,
+    KapalError,
+    RegistryUnreachable,
+    missing_file,
+    one_line,
+    transport_reason,
+)
 from ansible_collections.kapal.docker.plugins.module_utils._reference import DEFAULT_REGISTRY, is_docker_hub
 
 try:
@@ -30,8 +42,10 @@ except ImportError:
 
 DOCKER_HUB_API = "registry-1.docker.io"
 DEFAULT_TIMEOUT = 30
-# Where the engine looks for a registry's CA certificate; used when registry_ca_path is not given.
+# Where the engine looks for a registry's CA (ca.crt) and client certificate (*.cert with its *.key).
 ENGINE_CERTS_DIR = "/etc/docker/certs.d"
+# The engine's default InsecureRegistryCIDRs: what an engine that was told nothing trusts over plain HTTP.
+DEFAULT_INSECURE_CIDRS = ("127.0.0.0/8",)
 
 MEDIA_MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 MEDIA_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -44,7 +58,7 @@ INDEX_TYPES = (MEDIA_MANIFEST_LIST, MEDIA_OCI_INDEX)
 REGISTRY_OPTIONS = dict(
     username=dict(type="str"),
     password=dict(type="str", no_log=True),
-    registry_validate_certs=dict(type="bool", default=True),
+    registry_validate_certs=dict(type="bool"),
     registry_ca_path=dict(type="path"),
 )
 
@@ -72,19 +86,102 @@ def api_host(registry):
     return DOCKER_HUB_API if is_docker_hub(registry) else registry
 
 
+def split_host(registry):
+    """The host part of host[:port] ([v6]:port too)."""
+    if registry.startswith("["):
+        return registry[1:registry.index("]")] if "]" in registry else registry
+    return registry.split(":", 1)[0] if registry.count(":") == 1 else registry
+
+
 def is_loopback(registry):
-    """True for localhost and 127.0.0.0/8 (with or without a port): registries the engine reaches over plain HTTP."""
-    host = registry
-    if host.startswith("["):
-        host = host[1:host.index("]")] if "]" in host else host
-    elif host.count(":") == 1:
-        host = host.split(":", 1)[0]
+    """True for localhost and 127.0.0.0/8 (with or without a port): what an engine's defaults trust over plain HTTP."""
+    host = split_host(registry)
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _resolve(host):
+    """The addresses ``host`` resolves to on the module's host (none when it does not resolve)."""
+    try:
+        return sorted(set(entry[4][0] for entry in socket.getaddrinfo(host, None)))
+    except (OSError, UnicodeError):
+        return []
+
+
+@dataclass(frozen=True)
+class RegistryTrust:
+    """Which registries an engine speaks to without TLS verification (its ``docker info`` RegistryConfig).
+
+    ``index_configs`` maps registry names to their ``Secure`` flag (``insecure-registries`` entries
+    naming host:port, and docker.io); ``insecure_cidrs`` are the InsecureRegistryCIDRs. As the
+    engine decides: a named registry by its flag, any other by whether one of its addresses lies in
+    one of the CIDRs (a name is resolved, here on the module's host).
+    """
+
+    index_configs: dict = field(default_factory=lambda: {"docker.io": True})
+    insecure_cidrs: tuple = DEFAULT_INSECURE_CIDRS
+
+    @classmethod
+    def from_info(cls, info):
+        """The trust of an engine from its ``docker info`` answer (the engine's defaults when it says nothing)."""
+        config = (info or {}).get("RegistryConfig")
+        if not isinstance(config, dict):
+            return cls()
+        indexes = dict((name, bool((conf or {}).get("Secure", True)))
+                       for name, conf in (config.get("IndexConfigs") or {}).items())
+        indexes.setdefault("docker.io", True)
+        cidrs = config.get("InsecureRegistryCIDRs")
+        return cls(indexes, DEFAULT_INSECURE_CIDRS if cidrs is None else tuple(cidrs))
+
+    def insecure(self, registry, resolve=_resolve):
+        """True when the engine talks to ``registry`` (host[:port]) without verifying TLS, falling back to HTTP."""
+        if registry in self.index_configs:
+            return not self.index_configs[registry]
+        host = split_host(registry)
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:
+            addresses = []
+            for text in resolve(host):
+                try:
+                    addresses.append(ipaddress.ip_address(text.split("%", 1)[0]))
+                except ValueError:
+                    continue
+        networks = []
+        for cidr in self.insecure_cidrs:
+            try:
+                networks.append(ipaddress.ip_network(cidr, strict=False))
+            except ValueError:
+                continue
+        return any(address in network for address in addresses for network in networks if address.version == network.version)
+
+
+def engine_trust(engine):
+    """The RegistryTrust of ``engine`` (its ``docker info``, asked once per task); the engine's defaults
+    when there is no engine or it cannot be reached (then no pull can happen either)."""
+    if engine is None:
+        return RegistryTrust()
+    try:
+        return RegistryTrust.from_info(engine.info())
+    except EngineUnreachable:
+        return RegistryTrust()
+
+
+def certs_dir_files(registry, certs_dir=ENGINE_CERTS_DIR):
+    """(ca, (cert, key)) from ``certs_dir``/``registry``/ as the engine reads them; None for what is not there."""
+    folder = os.path.join(certs_dir, registry)
+    ca = os.path.join(folder, "ca.crt")
+    client = None
+    for cert in sorted(glob.glob(os.path.join(folder, "*.cert"))):
+        key = cert[:-len(".cert")] + ".key"
+        if os.path.isfile(key):
+            client = (cert, key)
+            break
+    return (ca if os.path.isfile(ca) else None), client
 
 
 def parse_challenge(header):
@@ -131,10 +228,16 @@ def pick_platform(manifests, platform):
 
 
 class RegistryClient:
-    """Talks to one registry. ``registry`` is a host[:port] as in an image reference (None: Docker Hub)."""
+    """Talks to one registry. ``registry`` is a host[:port] as in an image reference (None: Docker Hub).
 
-    def __init__(self, registry=None, username=None, password=None, validate_certs=True, ca_path=None,
-                 timeout=DEFAULT_TIMEOUT, session=None):
+    ``insecure`` (see RegistryTrust; None: the engine's default, loopback only) is whether the engine
+    speaks to this registry without verifying TLS and falls back to plain HTTP; the client does the
+    same. ``validate_certs`` True or False overrides the verification; ``ca_path`` is the CA to
+    verify with (by default the engine's certs.d ca.crt, for a registry the engine verifies).
+    """
+
+    def __init__(self, registry=None, username=None, password=None, validate_certs=None, ca_path=None,
+                 timeout=DEFAULT_TIMEOUT, session=None, insecure=None, certs_dir=ENGINE_CERTS_DIR):
         if requests is None:
             raise KapalError("the Python library requests is needed to talk to registries: %s" % REQUESTS_IMPORT_ERROR)
         self.registry = registry or DEFAULT_REGISTRY
@@ -142,11 +245,15 @@ class RegistryClient:
         self.username = username or None
         self._password = password or ""
         self.timeout = timeout
+        self.insecure = is_loopback(self.registry) if insecure is None else bool(insecure)
         if ca_path is not None and not (os.path.isfile(ca_path) and os.access(ca_path, os.R_OK)):
             raise missing_file("registry_ca_path", ca_path)
-        if ca_path is None:
-            engine_ca = os.path.join(ENGINE_CERTS_DIR, self.registry, "ca.crt")
-            ca_path = engine_ca if os.path.isfile(engine_ca) else None
+        self.cert = None
+        if not self.insecure:
+            engine_ca, self.cert = certs_dir_files(self.registry, certs_dir)
+            ca_path = ca_path or engine_ca
+        if validate_certs is None:
+            validate_certs = ca_path is not None or not self.insecure
         self.session = session or requests.Session()
         # Passed with every request: a session-wide setting would lose to REQUESTS_CA_BUNDLE.
         self.verify = (ca_path or True) if validate_certs else False
@@ -159,7 +266,7 @@ class RegistryClient:
 
     @property
     def base_url(self):
-        """https://host, or http://host for a loopback registry that does not speak TLS."""
+        """https://host, or http://host for a registry the engine trusts over plain HTTP that does not speak TLS."""
         if self._base is None:
             self._base = self._discover()
         return self._base
@@ -167,15 +274,15 @@ class RegistryClient:
     def _discover(self):
         https = "https://%s" % self.host
         try:
-            self.session.get(https + "/v2/", timeout=self.timeout, verify=self.verify)
+            self.session.get(https + "/v2/", timeout=self.timeout, verify=self.verify, cert=self.cert)
             return https
         except requests.exceptions.RequestException as exc:
-            if not is_loopback(self.host):
+            if not self.insecure:
                 raise self._unreachable(exc) from None
             https_error = exc
         http = "http://%s" % self.host
         try:
-            answer = self.session.get(http + "/v2/", timeout=self.timeout, verify=self.verify)
+            answer = self.session.get(http + "/v2/", timeout=self.timeout)
         except requests.exceptions.RequestException:
             raise self._unreachable(https_error) from None
         if answer.status_code not in (200, 401) or "Docker-Distribution-Api-Version" not in answer.headers:
@@ -183,7 +290,7 @@ class RegistryClient:
         return http
 
     def _unreachable(self, exc):
-        return KapalError("cannot reach registry %s: %s" % (self.registry, reason(exc)))
+        return RegistryUnreachable("cannot reach registry %s: %s" % (self.registry, reason(exc)))
 
     def _fail(self, what, response):
         return KapalError("registry %s: %s failed: %s (HTTP %s)" % (self.registry, what, _error_text(response), response.status_code))
@@ -212,7 +319,7 @@ class RegistryClient:
         auth = (self.username, self._password) if self._basic else None
         try:
             return self.session.request(method, url, headers=headers, params=params, auth=auth, timeout=self.timeout,
-                                        verify=self.verify)
+                                        verify=self.verify, cert=self.cert)
         except requests.exceptions.RequestException as exc:
             raise self._unreachable(exc) from None
 
@@ -232,7 +339,7 @@ class RegistryClient:
             try:
                 answer = self.session.get(realm, params=params, auth=auth, timeout=self.timeout, verify=self.verify)
             except requests.exceptions.RequestException as exc:
-                raise KapalError("cannot reach the token service of registry %s: %s" % (self.registry, reason(exc))) from None
+                raise RegistryUnreachable("cannot reach the token service of registry %s: %s" % (self.registry, reason(exc))) from None
             if answer.status_code in (401, 403):
                 raise self._denied(what)
             if answer.status_code != 200:
@@ -357,14 +464,16 @@ def _error_text(response):
     return one_line("; ".join(t for t in texts if t) or response.reason or "no reason given")
 
 
-def registry_client(registry, params):
-    """A RegistryClient from module params (username, password, registry_validate_certs, registry_ca_path)."""
+def registry_client(registry, params, engine=None):
+    """A RegistryClient from module params (username, password, registry_validate_certs, registry_ca_path),
+    speaking to the registry as ``engine`` does (see RegistryTrust); without an engine, as a default engine does."""
     if params.get("password") and not params.get("username"):
         raise KapalError("password: given without username")
     return RegistryClient(
         registry,
         username=params.get("username"),
         password=params.get("password"),
-        validate_certs=params.get("registry_validate_certs", True),
+        validate_certs=params.get("registry_validate_certs"),
         ca_path=params.get("registry_ca_path"),
+        insecure=engine_trust(engine).insecure(registry or DEFAULT_REGISTRY),
     )

@@ -115,6 +115,17 @@ digest:
   returned: when the registry was asked (the image was missing, or O(pull=always) with a tag)
   type: str
   sample: sha256:72ac2a841e45d415d37024c626274bdc93c68b8e1a857c4f0363e20bca2ba097
+registry_unreachable:
+  description:
+    - Why the module's host could not ask the registry itself (refused, timed out, TLS failed), and
+      who answered instead (the engine, which reaches registries on its own), in one line.
+    - When the engine could not be asked either without acting, the engine pulls, and check mode
+      predicts a change (the diff's C(after) then has an C(unknown) note).
+  returned: when the module's host could not reach the registry
+  type: str
+  sample: >-
+    cannot reach registry 10.213.0.9:5000: connection refused (from the module's host);
+    Docker Engine at unix:///var/run/docker.sock asked it instead
 diff:
   description: The image id and repository digests before and after; in check mode the predicted ones.
   returned: in diff mode

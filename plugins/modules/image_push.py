@@ -111,6 +111,17 @@ digest:
   returned: success
   type: str
   sample: sha256:72ac2a841e45d415d37024c626274bdc93c68b8e1a857c4f0363e20bca2ba097
+registry_unreachable:
+  description:
+    - Why the module's host could not ask the registry itself (refused, timed out, TLS failed), and
+      who answered instead (the engine, which reaches registries on its own), in one line.
+    - When the engine could not be asked either without acting, the image is pushed, and check mode
+      predicts a change.
+  returned: when the module's host could not reach the registry
+  type: str
+  sample: >-
+    cannot reach registry 10.213.0.9:5000: connection refused (from the module's host);
+    Docker Engine at unix:///var/run/docker.sock asked it instead
 diff:
   description: What the registry holds under the tag (image id and manifest digest), before and after.
   returned: in diff mode

@@ -9,31 +9,19 @@ claimed too), so that two runs of this file at once (xdist, or another checkout)
 
 import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 import uuid
 
 import pytest
-import requests
 
 from tests.conftest import COLLECTIONS, ROOT
-from tests.integration.conftest import claim, claim_port, containers_named, remove_containers, run_module
+from tests.integration.conftest import claim_port, containers_named, remove_containers, run_module
+from tests.integration.own_engine import OwnEngine, OwnRegistry, wait_for
 
 pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
 
 PREFIX = "kapal-it-rel-"
-
-
-def _wait_for(probe, what, seconds=60):
-    for _attempt in range(seconds * 4):
-        if probe():
-            return
-        time.sleep(0.25)
-    raise AssertionError("%s did not happen within %ds" % (what, seconds))
 
 
 def _assert_one_line(result, *needles):
@@ -51,35 +39,23 @@ def _assert_one_line(result, *needles):
 def dead_registry(docker_api, testbed):
     """A registry that held an image and is now down: (registry address, repository, local reference)."""
     registry = "127.0.0.1:%d" % claim_port()
-    root = tempfile.mkdtemp(prefix="kapal-it-rel-registry-")
-    config = os.path.join(root, "config.yml")
-    with open(config, "w") as handle:
-        handle.write("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s/data\n"
-                     "http:\n  addr: %s\n" % (root, registry))
-    proc = subprocess.Popen(["/usr/bin/docker-registry", "serve", config], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    own = OwnRegistry(registry, prefix="kapal-it-rel-registry-")
     repository = "%sfault-%s/app" % (PREFIX, uuid.uuid4().hex[:8])
     local = "%s/%s" % (registry, repository)
     try:
-        def answers():
-            try:
-                return requests.get("http://%s/v2/" % registry, timeout=2).status_code == 200
-            except requests.RequestException:
-                return False
-        _wait_for(answers, "the throw-away registry answering")
+        own.start()
         docker_api.tag(testbed["busybox_image"], local, "1")
         for event in docker_api.push(local, tag="1", stream=True, decode=True):
             assert "error" not in event, event
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        own.stop()
     yield registry, repository, local
     for tag in ("1", "2"):
         try:
             docker_api.remove_image("%s:%s" % (local, tag))
         except Exception:  # pylint: disable=broad-except
             pass
-    shutil.rmtree(root, ignore_errors=True)
+    own.destroy()
 
 
 def test_pull_from_a_registry_that_is_down(dead_registry):
@@ -117,7 +93,7 @@ def test_a_killed_container_is_started_again(docker_api, testbed):
         first = run_module("container", args)
         assert first.rc == 0 and first["changed"] is True, first
         docker_api.kill(name)
-        _wait_for(lambda: not docker_api.inspect_container(name)["State"]["Running"], "the container stopping")
+        wait_for(lambda: not docker_api.inspect_container(name)["State"]["Running"], "the container stopping")
         check = run_module("container", args, check_mode=True)
         assert check.rc == 0 and check["changed"] is True, check
         again = run_module("container", args)
@@ -132,84 +108,6 @@ def test_a_killed_container_is_started_again(docker_api, testbed):
 
 
 # An engine of our own, stopped in the middle of a play ----------------------------------------
-
-def _subnet_is_free(octet):
-    addresses = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, check=True).stdout
-    return " 172.31.%d." % octet not in addresses
-
-
-class OwnEngine:
-    """A throw-away dockerd: vfs storage, its own bridge, no iptables; started and stopped by pid.
-
-    The bridge's subnet 172.31.<octet>.0/24 is claimed (conftest.claim) and names the bridge and the
-    containerd namespaces, so two of these engines never share one."""
-
-    def __init__(self):
-        octet = claim("rel-engine-subnet", range(200, 255), _subnet_is_free)
-        self.bridge, self.bridge_addr = "kapal-rel-%d" % octet, "172.31.%d.1/24" % octet
-        self.namespace = "kapal-rel-%d" % octet
-        self.root = tempfile.mkdtemp(prefix="kapal-rel-engine-")
-        self.socket = "/tmp/kapal-rel-%s.sock" % uuid.uuid4().hex[:8]
-        self.host = "unix://" + self.socket
-        self.pidfile = os.path.join(self.root, "pid")
-        self.proc = None
-
-    def start(self):
-        if subprocess.run(["ip", "link", "show", self.bridge], capture_output=True, check=False).returncode != 0:
-            subprocess.run(["ip", "link", "add", self.bridge, "type", "bridge"], check=True)
-            subprocess.run(["ip", "addr", "add", self.bridge_addr, "dev", self.bridge], check=True)
-            subprocess.run(["ip", "link", "set", self.bridge, "up"], check=True)
-        log = open(os.path.join(self.root, "log"), "a")  # pylint: disable=consider-using-with
-        self.proc = subprocess.Popen(
-            ["/usr/sbin/dockerd", "--data-root", os.path.join(self.root, "data"),
-             "--exec-root", os.path.join(self.root, "exec"), "--pidfile", self.pidfile, "--host", self.host,
-             "--bridge", self.bridge, "--iptables=false", "--ip-masq=false", "--storage-driver", "vfs",
-             "--containerd-namespace", self.namespace, "--containerd-plugins-namespace", self.namespace + "-p"],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        log.close()
-        _wait_for(self.answers, "the throw-away engine answering")
-
-    def answers(self):
-        import docker
-        try:
-            client = docker.APIClient(base_url=self.host, version="auto", timeout=5)
-        except Exception:  # pylint: disable=broad-except
-            return False
-        try:
-            return client.ping()
-        except Exception:  # pylint: disable=broad-except
-            return False
-        finally:
-            client.close()
-
-    def api(self):
-        import docker
-        return docker.APIClient(base_url=self.host, version="auto", timeout=120)
-
-    def stop(self):
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(timeout=120)
-        self.proc = None
-
-    def destroy(self):
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                client = self.api()
-                for entry in client.containers(all=True):
-                    client.remove_container(entry["Id"], force=True, v=True)
-                client.close()
-            except Exception:  # pylint: disable=broad-except
-                pass
-        self.stop()
-        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True, check=False)
-        # vfs layers and the exec root hold mounts only while the daemon runs; it is stopped now.
-        subprocess.run(["umount", "-R", os.path.join(self.root, "exec")], capture_output=True, check=False)
-        shutil.rmtree(self.root, ignore_errors=True)
-        if os.path.exists(self.socket):
-            os.unlink(self.socket)
-
 
 @pytest.fixture(scope="module")
 def own_engine(docker_api, testbed):
@@ -257,7 +155,7 @@ def test_engine_stopped_mid_play_fails_clearly_and_a_rerun_converges(own_engine,
 
     proc = run_playbook(str(play), {"pause": True}, str(tmp_path))
     try:
-        _wait_for(reached.exists, "the play reaching its pause", seconds=300)
+        wait_for(reached.exists, "the play reaching its pause", seconds=300)
         own_engine.stop()
         go.touch()
         output = proc.communicate(timeout=600)[0]

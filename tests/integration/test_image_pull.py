@@ -169,5 +169,8 @@ def test_unreachable_registry(docker_api):
     for check_mode in (True, False):
         result = run_module("image_pull", {"name": name}, check_mode=check_mode)
         assert result.failed
-        assert result["msg"] == "cannot reach registry 127.0.0.1:5999: connection refused"
+        # The module's host could not reach it, and the engine (asked instead) could not either.
+        assert result["msg"].startswith("cannot reach registry 127.0.0.1:5999: connection refused (from the module's host); "
+                                        "nor could Docker Engine at unix:///var/run/docker.sock: "), result["msg"]
+        assert result["msg"].endswith("connection refused (HTTP 500)") and "\n" not in result["msg"], result["msg"]
     assert absent(docker_api, name)

@@ -11,7 +11,6 @@ mode, applied (``apply``). The single-container module is the batch of one.
 
 from __future__ import annotations
 
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -50,7 +49,6 @@ def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
     names = [d.name for d in desireds]
     given_once("containers", names, "the name %r")
     current, strays = snapshot(engine, names, prune_label)
-    engine_info = _EngineInfo(engine)
 
     def run(job):
         kind, item = job
@@ -59,11 +57,11 @@ def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
             if kind == "prune":
                 return Outcome(name, prune_one(engine, item, prune_label, check_mode))
             try:
-                return Outcome(name, reconcile_one(engine, item, current[name], check_mode, engine_info))
+                return Outcome(name, reconcile_one(engine, item, current[name], check_mode))
             except EngineConflict:
                 # Another run changed this container since the snapshot (the engine answered 409,
                 # e.g. the name is already in use): plan once more from the engine's state now.
-                return Outcome(name, reconcile_one(engine, item, _settled(engine, name), check_mode, engine_info))
+                return Outcome(name, reconcile_one(engine, item, _settled(engine, name), check_mode))
         except ItemFailed as exc:
             return Outcome(name, exc.item, exc.item.error)
         except KapalError as exc:
@@ -76,7 +74,7 @@ def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
         return list(pool.map(run, jobs))
 
 
-def reconcile_one(engine, desired, current, check_mode=False, engine_info=None):
+def reconcile_one(engine, desired, current, check_mode=False):
     """Plan and (unless check mode) apply one container; its ItemResult. A failure once something
     was done raises ItemFailed, whose item says what was done."""
     if desired.state != "absent":
@@ -86,7 +84,7 @@ def reconcile_one(engine, desired, current, check_mode=False, engine_info=None):
     plan_ = plan(desired, current, image)
     if plan_.action == "recreate":
         old_image = image if image is not None and image.get("Id") == current["Image"] else engine.inspect("image", current["Image"])
-        plan_ = with_carry_over(plan_, desired, current, image, old_image, (engine_info or _EngineInfo(engine)).get())
+        plan_ = with_carry_over(plan_, desired, current, image, old_image, engine.info())
     pull = ["pull: %s" % desired.values["image"]] if pulled else []
     planned = ItemResult(desired.name, changed=plan_.changed or pulled, actions=pull + plan_.describe(),
                          diff=diff_of(desired, current, plan_), container=current)
@@ -213,19 +211,3 @@ def _image_of(engine, desired, current, check_mode):
     if current is not None:
         return False, engine.inspect("image", current["Image"])
     return False, None
-
-
-class _EngineInfo:
-    """The engine's ``docker info`` answer, asked once per task and only when a recreate needs it."""
-
-    def __init__(self, engine):
-        self._engine = engine
-        self._lock = threading.Lock()
-        self._info = None
-
-    def get(self):
-        with self._lock:
-            if self._info is None:
-                with self._engine.call("read engine info"):
-                    self._info = self._engine.api.info()
-            return self._info

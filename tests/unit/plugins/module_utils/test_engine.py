@@ -144,3 +144,17 @@ def test_other_sdk_errors_name_action_and_engine():
         with _engine().call("pull image x"):
             raise docker.errors.DockerException("something odd")
     assert str(err.value) == "pull image x on Docker Engine at unix:///var/run/docker.sock: something odd"
+
+
+def test_engine_info_is_asked_once_per_engine():
+    class Api:
+        asked = 0
+
+        def info(self):
+            Api.asked += 1
+            return {"RegistryConfig": {"InsecureRegistryCIDRs": ["127.0.0.0/8"]}}
+
+    engine = _engine()
+    engine._api = Api()
+    assert engine.info() is engine.info()
+    assert Api.asked == 1

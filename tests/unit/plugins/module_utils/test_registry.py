@@ -5,17 +5,20 @@ import json
 import pytest
 import requests
 
-from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineUnreachable, KapalError, RegistryUnreachable
 from ansible_collections.kapal.docker.plugins.module_utils._registry import (
     MEDIA_MANIFEST,
     MEDIA_OCI_INDEX,
     RegistryClient,
+    RegistryTrust,
     api_host,
+    engine_trust,
     is_loopback,
     next_link,
     parse_challenge,
     parse_platform,
     pick_platform,
+    registry_client,
 )
 
 SECRET = "s3cret-pw"
@@ -40,10 +43,12 @@ class FakeSession:
     def __init__(self, handler):
         self.handler = handler
         self.calls = []
+        self.tls = []
         self.headers = {}
 
-    def request(self, method, url, headers=None, params=None, auth=None, timeout=None, verify=None):
+    def request(self, method, url, headers=None, params=None, auth=None, timeout=None, verify=None, cert=None):
         self.calls.append((method, url, dict(params or {}), dict(headers or {}), auth))
+        self.tls.append((url, verify, cert))
         answer = self.handler(method, url, dict(params or {}), dict(headers or {}), auth)
         if isinstance(answer, Exception):
             raise answer
@@ -51,7 +56,7 @@ class FakeSession:
 
     def get(self, url, **kwargs):
         return self.request("GET", url, headers=kwargs.get("headers"), params=kwargs.get("params"),
-                            auth=kwargs.get("auth"))
+                            auth=kwargs.get("auth"), verify=kwargs.get("verify"), cert=kwargs.get("cert"))
 
     def close(self):
         pass
@@ -318,3 +323,119 @@ def test_connection_refused_names_the_registry():
 def test_missing_ca_file_names_the_option():
     with pytest.raises(KapalError, match=r"^registry_ca_path: no such file: /nonexistent/ca.pem$"):
         RegistryClient("r.example", ca_path="/nonexistent/ca.pem")
+
+
+# Registries as the engine sees them ----------------------------------------------------------
+
+# `docker info` RegistryConfig of an engine started with
+# --insecure-registry 10.213.0.0/24 --insecure-registry reg.example:5000
+ENGINE_INFO = {"RegistryConfig": {
+    "IndexConfigs": {
+        "docker.io": {"Name": "docker.io", "Mirrors": [], "Official": True, "Secure": True},
+        "reg.example:5000": {"Name": "reg.example:5000", "Mirrors": [], "Official": False, "Secure": False},
+    },
+    "InsecureRegistryCIDRs": ["10.213.0.0/24", "127.0.0.0/8"],
+    "Mirrors": [],
+}}
+NAMES = {"inside.example": ["10.213.0.7"], "outside.example": ["192.0.2.9"], "both.example": ["192.0.2.9", "10.213.0.8"]}
+
+
+@pytest.mark.parametrize("info, registry, insecure", [
+    (ENGINE_INFO, "10.213.0.5:5000", True),           # an address in an insecure CIDR
+    (ENGINE_INFO, "10.213.1.5:5000", False),
+    (ENGINE_INFO, "reg.example:5000", True),          # named in insecure-registries (Secure: false)
+    (ENGINE_INFO, "reg.example:5001", False),         # another port is another registry
+    (ENGINE_INFO, "docker.io", False),
+    (ENGINE_INFO, "inside.example:443", True),        # a name is resolved, then matched against the CIDRs
+    (ENGINE_INFO, "both.example", True),
+    (ENGINE_INFO, "outside.example:5000", False),
+    (ENGINE_INFO, "nowhere.example:5000", False),     # does not resolve: verified HTTPS
+    (ENGINE_INFO, "127.0.0.1:5000", True),
+    ({}, "127.0.0.1:5000", True),                     # an engine that says nothing: the engine's defaults
+    ({}, "10.213.0.5:5000", False),
+    ({"RegistryConfig": {"IndexConfigs": {}, "InsecureRegistryCIDRs": []}}, "127.0.0.1:5000", False),
+    ({"RegistryConfig": {"InsecureRegistryCIDRs": ["fd00::/8"]}}, "[fd00::1]:5000", True),
+])
+def test_which_registries_the_engine_trusts_over_plain_http(info, registry, insecure):
+    trust = RegistryTrust.from_info(info)
+    assert trust.insecure(registry, resolve=lambda host: NAMES.get(host, [])) is insecure
+
+
+class InfoEngine:
+    """An engine whose `docker info` is ``info`` (or raises it), counting the questions."""
+
+    def __init__(self, info):
+        self._answer = info
+        self.asked = 0
+
+    def info(self):
+        self.asked += 1
+        if isinstance(self._answer, Exception):
+            raise self._answer
+        return self._answer
+
+
+def test_engine_trust_falls_back_to_the_defaults_without_an_engine():
+    assert engine_trust(None) == RegistryTrust()
+    gone = InfoEngine(EngineUnreachable("cannot reach Docker Engine at unix:///x.sock: no such socket or file"))
+    assert engine_trust(gone) == RegistryTrust()
+    assert engine_trust(InfoEngine(ENGINE_INFO)).insecure("10.213.0.5:5000") is True
+
+
+def test_registry_client_speaks_as_the_engine_does():
+    engine = InfoEngine(ENGINE_INFO)
+    assert registry_client("10.213.0.5:5000", {}, engine).insecure is True
+    assert registry_client("10.213.1.5:5000", {}, engine).insecure is False
+    assert registry_client("10.213.0.5:5000", {}).insecure is False  # no engine: loopback only
+    assert registry_client("127.0.0.1:5000", {}).insecure is True
+
+
+def test_insecure_registry_gets_https_without_verification_then_plain_http():
+    def handler(method, url, params, headers, auth):
+        if url.startswith("https://"):
+            return requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1)")
+        if url.endswith("/v2/"):
+            return FakeResponse(headers=V2)
+        return FakeResponse(body={"repositories": ["x"]})
+
+    c = client(handler, registry="10.213.0.5:5000", insecure=True)
+    assert c.catalog() == ["x"]
+    assert c.base_url == "http://10.213.0.5:5000"
+    assert c.session.tls[0] == ("https://10.213.0.5:5000/v2/", False, None)
+
+
+def test_insecure_registry_that_speaks_tls_stays_on_unverified_https():
+    c = client(lambda *a: FakeResponse(body={"repositories": ["y"]}, headers=V2), registry="10.213.0.5:5000", insecure=True)
+    assert c.catalog() == ["y"]
+    assert c.base_url == "https://10.213.0.5:5000"
+    assert all(verify is False for _url, verify, _cert in c.session.tls)
+
+
+def test_secure_registry_uses_the_engine_certs_dir_ca_and_client_certificate(tmp_path):
+    folder = tmp_path / "reg.example:5443"
+    folder.mkdir()
+    for name in ("ca.crt", "client.cert", "client.key", "lonely.cert"):
+        (folder / name).write_text("x")
+    c = client(lambda *a: FakeResponse(headers=V2), registry="reg.example:5443", certs_dir=str(tmp_path), insecure=False)
+    c.ping()
+    assert c.session.tls[0] == ("https://reg.example:5443/v2/", str(folder / "ca.crt"),
+                                (str(folder / "client.cert"), str(folder / "client.key")))
+    # The engine reads certs.d only for registries it verifies.
+    loose = client(lambda *a: FakeResponse(headers=V2), registry="reg.example:5443", certs_dir=str(tmp_path), insecure=True)
+    assert (loose.verify, loose.cert) == (False, None)
+
+
+def test_explicit_tls_options_win_over_the_engine_view(tmp_path):
+    ca = tmp_path / "mine.pem"
+    ca.write_text("x")
+    assert client(None, registry="10.213.0.5:5000", insecure=True, ca_path=str(ca)).verify == str(ca)
+    assert client(None, registry="10.213.0.5:5000", insecure=True, validate_certs=True).verify is True
+    assert client(None, registry="r.example", insecure=False, validate_certs=False).verify is False
+
+
+def test_unreachable_registry_is_its_own_error():
+    def handler(method, url, params, headers, auth):
+        return requests.exceptions.ConnectTimeout("timed out")
+
+    with pytest.raises(RegistryUnreachable, match=r"^cannot reach registry 10.213.0.5:5000: "):
+        client(handler, registry="10.213.0.5:5000", insecure=True).ping()
