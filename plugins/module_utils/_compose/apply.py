@@ -285,7 +285,7 @@ def _up(engine, project, params, existing, check_mode):
     for index, layer in enumerate(order):
         desireds = [d for name in layer for d in by_service[name]]
         if index == 0:
-            desireds = [Desired(name=name, state="absent") for name in stale] + desireds
+            desireds = [Desired.from_params(dict(name=name, state="absent")) for name in stale] + desireds
         if failed is not None:
             for desired in desireds:
                 reason = "not started: service %s failed before it" % failed
