@@ -26,8 +26,9 @@ description:
     place. A key the module does not support is refused, never ignored.
   - Existing project networks and volumes are used as they are; a network that exists with other options
     than the file gives fails the task (the engine cannot change a network).
-  - Images are not built (yet). A service with a C(build) section runs the image named by its C(image),
-    or C(<project>-<service>), which must be present on the engine.
+  - A service with a C(build) section runs the image named by its C(image), or C(<project>-<service>), built
+    by the rules of M(kapal.docker.image_build) (a hash of the Dockerfile, the context and the build arguments
+    stamped on the image) as O(build) says. In check mode nothing is built.
   - The variables of the module's environment (the task's C(environment)) take precedence over the
     O(env_files) in interpolation, as the shell's do for the Compose CLI.
 author:
@@ -90,15 +91,17 @@ options:
         has another image under the name, V(never) fails when an image is not present.
       - Default the service's C(pull_policy), else V(missing). In check mode nothing is pulled; a pull is
         predicted from the registry's manifest.
-      - Not used for services with a C(build) section (their image must be present).
+      - Not used for services with a C(build) section (their image is built, never pulled).
     type: str
     choices: [missing, always, never]
   build:
     description:
-      - Whether images are built. Only V(never) is supported yet.
+      - When the images of services with a C(build) section are built. V(missing) builds an image that is not
+        present, V(always) builds every time (an unchanged build gives the same image, and no change), V(never)
+        fails when an image is not present.
     type: str
-    choices: [never]
-    default: never
+    choices: [missing, always, never]
+    default: missing
   recreate:
     description:
       - V(auto) recreates a container whose configuration (its config hash) or image differs, V(always) every
@@ -129,7 +132,7 @@ options:
 attributes:
   check_mode:
     support: full
-    description: Nothing is pulled or created; the plan of every container, network and volume is reported from the engine's real state.
+    description: Nothing is pulled, built or created; the plan of every container, network and volume is reported from the engine's real state.
   diff_mode:
     support: full
     description: A before/after per container (headed by its name and service) naming the options that differ, and per network or volume made or removed.
@@ -137,13 +140,14 @@ attributes:
     support: full
     description: A second run of the same task reports no change.
 notes:
-  - Not supported yet, and refused when a file uses it. Building images; C(depends_on) with C(restart), and
-    the other keys and values the error message names.
+  - Not supported yet, and refused when a file uses it. Remote build contexts, the C(build) keys other than
+    C(context), C(dockerfile), C(args), C(target) and C(labels), and the other keys and values the error message
+    names. C(depends_on) with C(restart) is read but dependents are not restarted with their dependency.
 seealso:
   - module: kapal.docker.containers
     description: The planner this module applies a project with.
   - module: kapal.docker.image_build
-    description: Build the images of services with a C(build) section first.
+    description: How the images of services with a C(build) section are built.
 """
 
 EXAMPLES = r"""
@@ -234,6 +238,12 @@ volumes:
   type: list
   elements: dict
   sample: [{name: shop_data, action: none}]
+images:
+  description: The images of services with a C(build) section, whether they were built and whether that changed them.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{service: app, image: shop-app, built: true, changed: true}]
 project_warnings:
   description: What the Compose reader warns about, e.g. a variable that is not set, or the obsolete C(version) key.
   returned: always
@@ -255,7 +265,7 @@ ARGUMENT_SPEC = dict(
     services=dict(type="list", elements="str"),
     state=dict(type="str", choices=["present", "stopped", "restarted", "absent"], default="present"),
     pull=dict(type="str", choices=["missing", "always", "never"]),
-    build=dict(type="str", choices=["never"], default="never"),
+    build=dict(type="str", choices=["missing", "always", "never"], default="missing"),
     recreate=dict(type="str", choices=["auto", "always", "never"], default="auto"),
     remove_orphans=dict(type="bool", default=False),
     remove_volumes=dict(type="bool", default=False),

@@ -73,6 +73,7 @@ def project(tmp_path, docker_api, testbed):
             quietly(docker_api.remove_network, entry["Id"])
         for entry in docker_api.volumes(filters=label).get("Volumes") or []:
             quietly(docker_api.remove_volume, entry["Name"])
+        quietly(docker_api.remove_image, name + "-app", force=True)
 
 
 def compose(project, check_mode=False, **options):
@@ -169,3 +170,38 @@ def test_a_bad_file_fails_in_one_line_and_changes_nothing(project, docker_api):
     assert result["msg"] == "compose: %s: services.web.links: links is not supported by kapal.docker" % path
     assert project_containers(docker_api, project["name"]) == []
     assert docker_api.networks(names=[project["name"] + "_back"]) == []
+
+
+def test_a_service_built_from_a_dockerfile(project, docker_api, testbed):
+    name = project["name"]
+    app = os.path.join(project["src"], "app")
+    os.mkdir(app)
+    with open(os.path.join(app, "Dockerfile"), "w") as handle:
+        handle.write("FROM %s\nARG GREETING\nRUN echo \"$GREETING\" > /greeting\nCMD [\"sleep\", \"3600\"]\n"
+                     % testbed["busybox_image"])
+    definition = dict(services=dict(app=dict(build=dict(context="app", args=dict(GREETING="built")),
+                                             stop_grace_period="1s")))
+
+    def run(check_mode=False, **options):
+        return compose(dict(project, src=project["src"]), check_mode=check_mode, definition=definition, **options)
+
+    check = run(check_mode=True)
+    assert check["images"] == [dict(service="app", image=name + "-app", built=True, changed=True)]
+    assert [item["actions"] for item in check["containers"]] == [["create", "start"]]
+    assert docker_api.images(name=name + "-app") == []  # nothing built in check mode
+
+    real = run()
+    assert real["changed"] is True and real["services"]["app"]["state"] == "running"
+    first = docker_api.inspect_image(name + "-app")["Id"]
+    assert docker_api.inspect_container(name + "-app-1")["Image"] == first
+    assert run()["changed"] is False
+    assert run(build="always")["changed"] is False  # an unchanged build gives the same image
+
+    definition["services"]["app"]["build"]["args"]["GREETING"] = "again"
+    assert run(build="missing")["changed"] is False  # the image is there: missing builds nothing
+    check = run(check_mode=True, build="always")
+    # the image's build hash label changes with it (the container's labels are the image's and the file's)
+    assert [item["actions"] for item in check["containers"]] == [["recreate: image, labels changed", "start"]]
+    rebuilt = run(build="always")
+    assert [item["actions"] for item in rebuilt["containers"]] == [["recreate: image, labels changed", "start"]]
+    assert docker_api.inspect_container(name + "-app-1")["Image"] == docker_api.inspect_image(name + "-app")["Id"] != first

@@ -18,6 +18,7 @@ import os
 import time
 from dataclasses import replace
 
+from ansible_collections.kapal.docker.plugins.module_utils._build import BUILD_HASH_LABEL, build_task
 from ansible_collections.kapal.docker.plugins.module_utils._compose.load import load_project
 from ansible_collections.kapal.docker.plugins.module_utils._compose.mapping import (
     CONFIG_HASH_LABEL,
@@ -50,7 +51,9 @@ from ansible_collections.kapal.docker.plugins.module_utils._volumes import apply
 
 STATES = ("present", "stopped", "restarted", "absent")
 PULL_POLICIES = ("missing", "always", "never")
-BUILD_POLICIES = ("never",)
+BUILD_POLICIES = ("missing", "always", "never")
+# The build policy as kapal.docker.image_build's rebuild (whose never still builds a missing image).
+_REBUILD = {"missing": "never", "always": "always"}
 RECREATE_POLICIES = ("auto", "always", "never")
 PARALLEL = 4
 # A service's pull_policy as the pull policy of its containers (when the task gives no ``pull``).
@@ -105,16 +108,15 @@ def layers(project, services=None):
 
 # -- desired containers -------------------------------------------------------------------------------
 
-def desired_containers(engine, project, params, existing):
-    """{service: [Desired]}: every replica of every service as the container planner takes it,
-    adopted containers compared only by image and state. Fails (changing nothing) naming the service."""
-    healthy, completed = set(), set()
-    for service in project.services.values():
-        for dependency in service.depends_on:
-            if dependency.condition == "service_healthy":
-                healthy.add(dependency.service)
-            elif dependency.condition == "service_completed_successfully":
-                completed.add(dependency.service)
+def _depended_on(project, condition):
+    return set(d.service for s in project.services.values() for d in s.depends_on if d.condition == condition)
+
+
+def desired_containers(engine, project, params):
+    """{service: [Desired]}: every replica of every service as the container planner takes it.
+    Fails (changing nothing) naming the service."""
+    healthy = _depended_on(project, "service_healthy")
+    completed = _depended_on(project, "service_completed_successfully")
     result = {}
     for service in project.services.values():
         pull = _pull_policy(engine, project, service, params)
@@ -129,8 +131,21 @@ def desired_containers(engine, project, params, existing):
                 desired = Desired.from_params(dict(given, **control))
             except KapalError as exc:
                 raise ComposeError("compose: services.%s: %s" % (service.name, exc)) from None
-            result[service.name].append(adopted(desired, existing.get(desired.name), params["recreate"],
-                                                service.name in completed))
+            result[service.name].append(desired)
+    return result
+
+
+def adopt(engine, project, by_service, existing, recreate, images=None):
+    """``by_service`` with the existing containers adopted (see ``adopted``), each compared with the
+    local image of its service (``images``: {service: inspect answer} of images still to come)."""
+    completed = _depended_on(project, "service_completed_successfully")
+    result = {}
+    for name, desireds in by_service.items():
+        image = (images or {}).get(name)
+        if image is None and desireds and existing and "image" in desireds[0].values:
+            image = engine.inspect("image", desireds[0].values["image"])
+        result[name] = [adopted(d, existing.get(d.name), recreate, name in completed, (image or {}).get("Id"))
+                        for d in desireds]
     return result
 
 
@@ -138,11 +153,9 @@ def _pull_policy(engine, project, service, params):
     """The pull policy of the service's containers; an image to build must be there already."""
     if service.build is not None:
         image = image_name(project, service)
-        if engine.inspect("image", image) is None:
-            raise ComposeError(
-                "compose: services.%s: build: kapal.docker.compose does not build images yet (build: never), and image "
-                "%s is not present on Docker Engine at %s; build it first (kapal.docker.image_build)"
-                % (service.name, image, engine.host))
+        if params["build"] == "never" and engine.inspect("image", image) is None:
+            raise ComposeError("compose: services.%s: build: image %s is not present on Docker Engine at %s and build is "
+                               "never" % (service.name, image, engine.host))
         return "never"
     if params["pull"] is not None:
         return params["pull"]
@@ -165,21 +178,53 @@ def _wait_for(service, params, healthy, completed):
     return "running" if params["wait"] else None
 
 
-def adopted(desired, entry, recreate, one_shot=False):
+def adopted(desired, entry, recreate, one_shot=False, image_id=None):
     """``desired`` for a container that exists (``entry``, its listing entry): with the service's config
     hash (or ``recreate: never``) only its image (none with never) and running state are compared; a
-    one-shot dependency that completed is left as it is."""
+    one-shot dependency that completed is left as it is. A container of another image than the
+    service's local one (``image_id``) is planned from the whole service: a recreate makes it anew
+    from the file rather than keep its options."""
     if entry is None or recreate == "always":
         return desired
     labels = entry.get("Labels") or {}
     if recreate == "never":
         values = {}
-    elif labels.get(CONFIG_HASH_LABEL) == desired.values["labels"][CONFIG_HASH_LABEL]:
-        values = dict(image=desired.values["image"])
-    else:
+    elif labels.get(CONFIG_HASH_LABEL) != desired.values["labels"][CONFIG_HASH_LABEL]:
         return desired
+    elif image_id and entry.get("ImageID") and entry["ImageID"] != image_id:
+        return desired
+    else:
+        values = dict(image=desired.values["image"])
     done = one_shot and entry.get("State") == "exited" and (entry.get("Status") or "").startswith("Exited (0)")
     return replace(desired, values=values, state="present" if done else desired.state)
+
+
+# -- images to build ----------------------------------------------------------------------------------
+
+def build_images(engine, project, params, check_mode):
+    """Build the images of the services with a build section as the ``build`` policy says (through
+    kapal.docker.image_build's task: content-addressed, nothing built in check mode): {service: result}."""
+    built = {}
+    if params["build"] == "never":
+        return built
+    for service in project.services.values():
+        build = service.build
+        if build is None:
+            continue
+        context = build.context
+        if "://" in context or context.startswith(("github.com/", "git@")):
+            raise ComposeError("compose: services.%s.build.context: a remote context (%s) is not supported by kapal.docker"
+                               % (service.name, context))
+        if not context.startswith("/"):
+            context = os.path.join(project.working_dir or os.getcwd(), context)
+        try:
+            built[service.name] = build_task(engine, dict(
+                name=image_name(project, service), path=context, dockerfile=build.dockerfile,
+                build_args=dict(build.args), target=build.target, labels=dict(build.labels),
+                rebuild=_REBUILD[params["build"]]), check_mode)
+        except KapalError as exc:
+            raise KapalError("compose: services.%s.build: %s" % (service.name, exc)) from None
+    return built
 
 
 # -- networks and volumes -----------------------------------------------------------------------------
@@ -269,14 +314,20 @@ def _create_volumes(engine, planned, check_mode):
 # -- up -----------------------------------------------------------------------------------------------
 
 def _up(engine, project, params, existing, check_mode):
-    by_service = desired_containers(engine, project, params, existing)
+    by_service = desired_containers(engine, project, params)
     networks = plan_networks(engine, project)
     volumes = plan_volumes(engine, project)
     stale = _stale(project, existing, by_service, params["remove_orphans"])
     # Everything is read and checked: from here on things change.
+    built = build_images(engine, project, params, check_mode)
     _create_networks(engine, networks, check_mode)
     _create_volumes(engine, volumes, check_mode)
     missing = set(p["name"] for p, action in networks if action == "create") if check_mode else set()
+    # In check mode, a container of an image still to build is predicted against the image to come.
+    to_come = dict((name, _to_come(engine, image_name(project, project.services[name]), result["build_hash"]))
+                   for name, result in built.items() if result["changed"] and check_mode)
+    by_service = adopt(engine, project, by_service, existing, params["recreate"], to_come)
+    rebuilt = dict((d.name, to_come[name]) for name in to_come for d in by_service[name])
     order = layers(project)
     if params["state"] == "stopped":
         order.reverse()  # dependents stop first
@@ -291,12 +342,12 @@ def _up(engine, project, params, existing, check_mode):
                 reason = "not started: service %s failed before it" % failed
                 outcomes[desired.name] = Outcome(desired.name, ItemResult(desired.name, error=reason), reason)
             continue
-        for outcome in _run_layer(engine, desireds, missing, check_mode):
+        for outcome in _run_layer(engine, desireds, missing, rebuilt, check_mode):
             outcomes[outcome.name] = outcome
         if not check_mode and params["state"] != "stopped":
             _wait_completed(engine, project, layer, by_service, outcomes, params["wait_timeout"])
         failed = next((name for name in layer if any(outcomes[d.name].error for d in by_service[name])), None)
-    result = _up_result(project, by_service, outcomes, stale, networks, volumes)
+    result = _up_result(project, by_service, outcomes, stale, networks, volumes, built)
     errors = ["%s: %s" % (o.name, o.error) for o in outcomes.values() if o.error is not None]
     if errors:
         raise PartialFailure("compose: %d of %d containers failed: %s" % (len(errors), len(outcomes), "; ".join(errors)),
@@ -319,13 +370,24 @@ def _stale(project, existing, by_service, remove_orphans):
     return stale
 
 
-def _run_layer(engine, desireds, missing_networks, check_mode):
+def _run_layer(engine, desireds, missing_networks, rebuilt, check_mode):
     """Reconcile one layer from one snapshot. In check mode a container on a network still to be
-    created (or sharing the namespace of a container still to be created) is predicted here."""
-    predicted = [d for d in desireds if check_mode and _waits_on_missing(engine, d, missing_networks)]
+    created (or sharing the namespace of a container still to be created), or of an image still to
+    be built (``rebuilt``: {container: the image to come}), is predicted here."""
+    predicted = [d for d in desireds
+                 if check_mode and (d.name in rebuilt or _waits_on_missing(engine, d, missing_networks))]
     rest = [d for d in desireds if d not in predicted]
     outcomes = reconcile(engine, rest, check_mode=check_mode, parallel=PARALLEL) if rest else []
-    return outcomes + [_predicted(engine, d) for d in predicted]
+    return outcomes + [_predicted(engine, d, rebuilt.get(d.name)) for d in predicted]
+
+
+def _to_come(engine, image, build_hash):
+    """The inspect answer of an image a build will make anew: its id is not known before the build,
+    its build hash label is."""
+    before = engine.inspect("image", image) or {}
+    config = dict(before.get("Config") or {})
+    config["Labels"] = dict(config.get("Labels") or {}, **{BUILD_HASH_LABEL: build_hash})
+    return dict(before, Id="%s (after the build)" % image, Config=config)
 
 
 def _waits_on_missing(engine, desired, missing_networks):
@@ -338,16 +400,20 @@ def _waits_on_missing(engine, desired, missing_networks):
     return False
 
 
-def _predicted(engine, desired):
-    """Check mode's plan for a container whose network or namespace container does not exist yet."""
+def _predicted(engine, desired, image=None):
+    """Check mode's plan for a container whose network or namespace container does not exist yet, or
+    whose ``image`` a build makes anew."""
     current = engine.inspect("container", desired.name)
-    try:
-        pull_plan = plan_pull(engine, ImageRef.parse(desired.values["image"], "image"), desired.pull)
-    except KapalError as exc:
-        return Outcome(desired.name, ItemResult(desired.name, container=current, error=str(exc)), str(exc))
-    plan_ = plan(desired, current, pull_plan.before)
-    actions = (["pull: %s" % desired.values["image"]] if pull_plan.changed else []) + plan_.describe()
-    return Outcome(desired.name, ItemResult(desired.name, changed=plan_.changed or pull_plan.changed, actions=actions,
+    pulled = False
+    if image is None and "image" in desired.values:
+        try:
+            pull_plan = plan_pull(engine, ImageRef.parse(desired.values["image"], "image"), desired.pull)
+        except KapalError as exc:
+            return Outcome(desired.name, ItemResult(desired.name, container=current, error=str(exc)), str(exc))
+        image, pulled = pull_plan.before, pull_plan.changed
+    plan_ = plan(desired, current, image)
+    actions = (["pull: %s" % desired.values["image"]] if pulled else []) + plan_.describe()
+    return Outcome(desired.name, ItemResult(desired.name, changed=plan_.changed or pulled, actions=actions,
                                             diff=diff_of(desired, current, plan_), container=current))
 
 
@@ -466,7 +532,7 @@ def _state(containers):
     return states[0] if len(states) == 1 else "mixed"
 
 
-def _up_result(project, by_service, outcomes, stale, networks, volumes):
+def _up_result(project, by_service, outcomes, stale, networks, volumes, built):
     items = []
     services = {}
     diff = []
@@ -496,7 +562,14 @@ def _up_result(project, by_service, outcomes, stale, networks, volumes):
         if entry["action"] == "create":
             diff.insert(0, dict(before=dict(state="absent"), after=dict(state="present"),
                                 before_header=entry["name"], after_header=entry["name"]))
-    changed = any(item["changed"] for item in items) or any(e["action"] != "none" for e in network_results + volume_results)
+    images = []
+    for name, build in built.items():
+        images.append(dict(service=name, image=image_name(project, project.services[name]), built=build["built"],
+                           changed=build["changed"]))
+        if build["changed"]:
+            header = "image %s (service %s)" % (images[-1]["image"], name)
+            diff.insert(0, dict(build["diff"], before_header=header, after_header=header))
+    changed = (any(item["changed"] for item in items) or any(e["action"] != "none" for e in network_results + volume_results)
+               or any(image["changed"] for image in images))
     return dict(changed=changed, project=project.name, services=services, containers=items, networks=network_results,
-                volumes=volume_results, project_warnings=list(project.warnings), diff=diff)
-
+                volumes=volume_results, images=images, project_warnings=list(project.warnings), diff=diff)

@@ -81,7 +81,7 @@ DEFINITION = {
 
 def params(**given):
     result = dict(project_src=None, files=None, definition=DEFINITION, project_name="proj", env_files=None,
-                  profiles=None, services=None, state="present", pull=None, build="never", recreate="auto",
+                  profiles=None, services=None, state="present", pull=None, build="missing", recreate="auto",
                   remove_orphans=False, remove_volumes=False, wait=False, wait_timeout=60)
     result.update(given)
     return result
@@ -164,6 +164,10 @@ def test_a_container_with_the_services_config_hash_is_compared_by_image_and_stat
     assert compose_apply.adopted(desired, other, "always") is desired
     assert compose_apply.adopted(desired, other, "never").values == {}
     assert compose_apply.adopted(desired, None, "never") is desired
+    # another image than the service's local one: planned from the whole service (a recreate from the file)
+    same["ImageID"] = "sha256:old"
+    assert compose_apply.adopted(desired, same, "auto", image_id="sha256:new") is desired
+    assert sorted(compose_apply.adopted(desired, same, "auto", image_id="sha256:old").values) == ["image"]
 
 
 def test_a_completed_one_shot_dependency_is_left_as_it_is():
@@ -208,13 +212,39 @@ def test_an_existing_compose_network_is_used_as_it_is(recorded):
     assert dict(name="proj_front", action="none") in result["networks"]
 
 
-def test_a_service_to_build_needs_its_image():
+def test_with_build_never_a_service_to_build_needs_its_image():
     definition = {"services": {"app": {"build": "."}}}
     with pytest.raises(KapalError) as info:
-        compose_apply.compose_task(FakeEngine(), params(definition=definition, project_src="/p"), check_mode=False)
-    assert str(info.value) == (
-        "compose: services.app: build: kapal.docker.compose does not build images yet (build: never), and image proj-app "
-        "is not present on Docker Engine at unix:///fake.sock; build it first (kapal.docker.image_build)")
+        compose_apply.compose_task(FakeEngine(), params(definition=definition, project_src="/p", build="never"),
+                                   check_mode=False)
+    assert str(info.value) == ("compose: services.app: build: image proj-app is not present on Docker Engine at "
+                               "unix:///fake.sock and build is never")
+
+
+def test_images_are_built_first_as_image_build_builds_them(recorded, monkeypatch):
+    builds = []
+
+    def build_task(engine, params, check_mode):
+        builds.append((params["name"], params["path"], params["dockerfile"], params["build_args"], params["rebuild"],
+                       check_mode, list(recorded["networks"])))
+        return dict(changed=True, built=True, build_hash="h",
+                    diff=dict(before=dict(id=None), after=dict(id=None, build_hash="h")))
+
+    monkeypatch.setattr(compose_apply, "build_task", build_task)
+    definition = {"services": {"app": {"build": {"context": "app", "args": {"V": "1"}}}, "web": {"image": "img:1"}}}
+    result = compose_apply.compose_task(FakeEngine(), params(definition=definition, project_src="/p"), check_mode=True)
+    assert builds == [("proj-app", "/p/app", "Dockerfile", {"V": "1"}, "never", True, [])]  # before any network
+    assert result["images"] == [dict(service="app", image="proj-app", built=True, changed=True)]
+    app = next(item for item in result["containers"] if item["name"] == "proj-app-1")
+    assert app["actions"] == ["create", "start"]
+    compose_apply.compose_task(FakeEngine(), params(definition=definition, project_src="/p", build="always"),
+                               check_mode=False)
+    assert builds[-1][4] == "always"
+    with pytest.raises(KapalError) as info:
+        compose_apply.compose_task(FakeEngine(), params(definition={"services": {"app": {"build": "https://x/y.git"}}},
+                                                        project_src="/p"), check_mode=False)
+    assert str(info.value) == ("compose: services.app.build.context: a remote context (https://x/y.git) is not "
+                               "supported by kapal.docker")
 
 
 def test_pull_policy_of_the_task_then_of_the_service(recorded):
@@ -223,14 +253,14 @@ def test_pull_policy_of_the_task_then_of_the_service(recorded):
     engine = FakeEngine()
     by_service = compose_apply.desired_containers(
         engine, load_project(project_name="proj", definition=dict(definition, services=dict(
-            (k, v) for k, v in definition["services"].items() if k != "c")), environ={}), params(), {})
+            (k, v) for k, v in definition["services"].items() if k != "c")), environ={}), params())
     assert [d.pull for items in by_service.values() for d in items] == ["always", "missing"]
     by_service = compose_apply.desired_containers(
-        engine, load_project(project_name="proj", definition=definition, environ={}), params(pull="never"), {})
+        engine, load_project(project_name="proj", definition=definition, environ={}), params(pull="never"))
     assert set(d.pull for items in by_service.values() for d in items) == {"never"}
     with pytest.raises(KapalError) as info:
         compose_apply.desired_containers(engine, load_project(project_name="proj", definition=definition, environ={}),
-                                         params(), {})
+                                         params())
     assert str(info.value).startswith("compose: services.c.pull_policy: daily is not supported by kapal.docker")
 
 
@@ -270,7 +300,7 @@ def test_down_stops_and_removes(monkeypatch):
 @pytest.mark.parametrize("given, message", [
     (dict(wait_timeout=0), "wait_timeout: expected a positive number of seconds, got 0"),
     (dict(pull="sometimes"), "pull: expected one of missing, always, never, got 'sometimes'"),
-    (dict(build="always"), "build: expected one of never, got 'always'"),
+    (dict(build="sometimes"), "build: expected one of missing, always, never, got 'sometimes'"),
 ])
 def test_bad_options_fail_naming_them(given, message):
     with pytest.raises(KapalError) as info:
