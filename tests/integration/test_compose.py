@@ -120,6 +120,8 @@ def test_a_project_from_check_mode_to_down(project, docker_api):
     for check_mode in (True, False):
         again = compose(project, check_mode=check_mode)
         assert again["changed"] is False, again
+    waited = compose(project, wait=True)  # waits for web running and db healthy
+    assert waited["changed"] is False and waited["services"]["db"]["state"] == "running"
     ids = dict((n, docker_api.inspect_container(n)["Id"]) for n in (db, web))
 
     # One change: an interpolated variable from .env; only web is recreated, the diff names what changes.
@@ -132,6 +134,7 @@ def test_a_project_from_check_mode_to_down(project, docker_api):
     assert web_diff["after"]["env"]["GREETING"] == "changed" and web_diff["before"]["env"]["GREETING"] == "hello"
     real = compose(project)
     assert by_name(real)[web]["actions"] == by_name(check)[web]["actions"]
+    assert real["diff"] == check["diff"]
     assert docker_api.inspect_container(db)["Id"] == ids[db]
     assert docker_api.inspect_container(web)["Id"] != ids[web]
     assert compose(project)["changed"] is False
@@ -205,3 +208,26 @@ def test_a_service_built_from_a_dockerfile(project, docker_api, testbed):
     rebuilt = run(build="always")
     assert [item["actions"] for item in rebuilt["containers"]] == [["recreate: image, labels changed", "start"]]
     assert docker_api.inspect_container(name + "-app-1")["Image"] == docker_api.inspect_image(name + "-app")["Id"] != first
+
+
+def test_a_one_shot_dependency_runs_to_completion_once(project, docker_api, testbed):
+    name = project["name"]
+    definition = dict(services=dict(
+        init=dict(image=testbed["busybox_image"], command=["sh", "-c", "sleep 1; echo done > /dev/null"]),
+        app=dict(image=testbed["busybox_image"], command=["sleep", "3600"], stop_grace_period="1s",
+                 depends_on=dict(init=dict(condition="service_completed_successfully"))),
+    ))
+    first = compose(project, definition=definition, wait=True)
+    assert first["services"]["init"]["state"] == "exited" and first["services"]["app"]["state"] == "running"
+    assert docker_api.inspect_container(name + "-init-1")["State"]["ExitCode"] == 0
+    for check_mode in (True, False):  # the completed one-shot is left as it is
+        again = compose(project, check_mode=check_mode, definition=definition, wait=True)
+        assert again["changed"] is False, again
+
+    definition["services"]["init"]["command"] = ["sh", "-c", "exit 3"]
+    failed = run_module("compose", dict(project_src=project["src"], project_name=name, pull="never",
+                                        definition=definition))
+    assert failed.failed and failed["changed"] is True
+    assert failed["msg"] == ("compose: 2 of 2 containers failed: %s-init-1: wait: container %s-init-1 did not complete "
+                             "successfully: it exited with code 3; %s-app-1: skipped: service init failed before it"
+                             % (name, name, name))

@@ -150,7 +150,7 @@ def adopt(engine, project, by_service, existing, recreate, images=None):
 
 
 def _pull_policy(engine, project, service, params):
-    """The pull policy of the service's containers; an image to build must be there already."""
+    """The pull policy of the service's containers (an image to build is never pulled)."""
     if service.build is not None:
         image = image_name(project, service)
         if params["build"] == "never" and engine.inspect("image", image) is None:
@@ -339,7 +339,7 @@ def _up(engine, project, params, existing, check_mode):
             desireds = [Desired.from_params(dict(name=name, state="absent")) for name in stale] + desireds
         if failed is not None:
             for desired in desireds:
-                reason = "not started: service %s failed before it" % failed
+                reason = "skipped: service %s failed before it" % failed
                 outcomes[desired.name] = Outcome(desired.name, ItemResult(desired.name, error=reason), reason)
             continue
         for outcome in _run_layer(engine, desireds, missing, rebuilt, check_mode):
@@ -427,19 +427,20 @@ def _wait_completed(engine, project, layer, by_service, outcomes, timeout):
             outcome = outcomes[desired.name]
             if outcome.error is None and desired.state == "started":
                 try:
-                    wait_completed(engine, desired.name, timeout)
+                    outcome.result.container = wait_completed(engine, desired.name, timeout)
                 except KapalError as exc:
                     outcome.error = outcome.result.error = str(exc)
 
 
 def wait_completed(engine, name, timeout):
-    """Wait until the container exited; fail unless its exit code is 0."""
+    """Wait until the container exited (its inspect answer then); fail unless its exit code is 0."""
     deadline = time.monotonic() + timeout
     while True:
-        state = (engine.inspect("container", name) or {}).get("State") or {}
+        inspect = engine.inspect("container", name) or {}
+        state = inspect.get("State") or {}
         if not state.get("Running") and not state.get("Restarting"):
             if state.get("ExitCode") == 0:
-                return
+                return inspect
             raise KapalError("wait: container %s did not complete successfully: it exited with code %s"
                              % (name, state.get("ExitCode")))
         if time.monotonic() >= deadline:

@@ -58,7 +58,7 @@ def recorded(monkeypatch):
                 for d in desireds]
 
     monkeypatch.setattr(compose_apply, "reconcile", reconcile)
-    monkeypatch.setattr(compose_apply, "wait_completed", lambda engine, name, timeout: calls["completed"].append(name))
+    monkeypatch.setattr(compose_apply, "wait_completed", lambda engine, name, timeout: calls["completed"].append(name) or {})
     monkeypatch.setattr(compose_apply, "network_task", lambda engine, params, check_mode: calls["networks"].append(
         (params["name"], params["state"], check_mode)))
     monkeypatch.setattr(compose_apply, "apply_volume", lambda engine, spec, plan, check_mode: calls["volumes"].append(
@@ -128,8 +128,8 @@ def test_a_failed_layer_stops_its_dependents(recorded, monkeypatch):
         compose_apply.compose_task(FakeEngine(), params(), check_mode=False)
     assert recorded["reconcile"] == [["proj-cache-1", "proj-db-1"]]
     assert str(info.value) == ("compose: 3 of 4 containers failed: proj-db-1: boom; "
-                               "proj-migrate-1: not started: service db failed before it; "
-                               "proj-web-1: not started: service db failed before it")
+                               "proj-migrate-1: skipped: service db failed before it; "
+                               "proj-web-1: skipped: service db failed before it")
     assert info.value.result["services"]["cache"]["changed"] is True
 
 
@@ -316,7 +316,7 @@ def test_bad_options_fail_naming_them(given, message):
 def test_wait_completed(state, message):
     engine = FakeEngine({("container", "c"): {"State": state}})
     if message is None:
-        compose_apply.wait_completed(engine, "c", 0.01)
+        assert compose_apply.wait_completed(engine, "c", 0.01) == {"State": state}
         return
     with pytest.raises(KapalError) as info:
         compose_apply.wait_completed(engine, "c", 0.01)
