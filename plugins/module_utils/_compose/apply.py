@@ -216,7 +216,10 @@ def build_images(engine, project, params, check_mode):
             raise ComposeError("compose: services.%s.build.context: a remote context (%s) is not supported by kapal.docker"
                                % (service.name, context))
         if not context.startswith("/"):
-            context = os.path.join(project.working_dir or os.getcwd(), context)
+            if not project.working_dir:
+                raise ComposeError("compose: services.%s.build.context: a relative context (%s) needs project_src"
+                                   % (service.name, context))
+            context = os.path.join(project.working_dir, context)
         try:
             built[service.name] = build_task(engine, dict(
                 name=image_name(project, service), path=context, dockerfile=build.dockerfile,

@@ -245,6 +245,10 @@ def test_images_are_built_first_as_image_build_builds_them(recorded, monkeypatch
                                                         project_src="/p"), check_mode=False)
     assert str(info.value) == ("compose: services.app.build.context: a remote context (https://x/y.git) is not "
                                "supported by kapal.docker")
+    with pytest.raises(KapalError) as info:
+        compose_apply.compose_task(FakeEngine(), params(definition={"services": {"app": {"build": {"target": "t"}}}}),
+                                   check_mode=False)
+    assert str(info.value) == "compose: services.app.build.context: a relative context (.) needs project_src"
 
 
 def test_pull_policy_of_the_task_then_of_the_service(recorded):
