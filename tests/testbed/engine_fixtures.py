@@ -8,6 +8,8 @@ For every engine of tests/testbed/engines.py, the module kapal.docker.container 
   tests/unit/plugins/module_utils/fixtures/engines/<engine>/<task>.json
       {"engine": {name, kind, version, api_version}, "task": <the task's options>, "container": <inspect>}
   tests/unit/plugins/module_utils/fixtures/engines/<engine>/image.json       the image's inspect
+  tests/unit/plugins/module_utils/fixtures/engines/<engine>/tagged.json      the image's inspect once tagged
+                                                                             kapal-fixture-tagged:1 through the API
   tests/unit/plugins/module_utils/fixtures/engines/<engine>/version.json     GET /version
   tests/unit/plugins/module_utils/fixtures/engines/<engine>/info.json        GET /info (docker info)
 
@@ -98,6 +100,11 @@ def record(facts):
         _write(os.path.join(OUT, facts["name"], "version.json"), api.version())
         _write(os.path.join(OUT, facts["name"], "info.json"), api.info())
         _write(os.path.join(OUT, facts["name"], "image.json"), api.inspect_image(IMAGE))
+        api.tag(IMAGE, "kapal-fixture-tagged", "1")
+        try:
+            _write(os.path.join(OUT, facts["name"], "tagged.json"), api.inspect_image("kapal-fixture-tagged:1"))
+        finally:
+            api.remove_image("kapal-fixture-tagged:1")
         for task, options in TASKS.items():
             name = "kapal-fixture-%s-%s" % (task, token)
             container_names.append(name)

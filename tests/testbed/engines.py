@@ -17,13 +17,16 @@ tests/testbed/engines.yml installs their engines. They stay up between test sess
 them), like the rest of the test bed; a session reuses them when every engine answers.
 
 Images: every engine holds the test bed's kapal-test/busybox:latest and kapal-test/python:bookworm,
-pulled from the test bed's plain registry and tagged under those names. The engines of this machine
-pull from 127.0.0.1:5000; those of the fresh hosts from a read-only view of the same registry storage
-on the hosts' network gateway (10.213.0.1:5000), which they trust as plain HTTP (daemon.json
-insecure-registries; registries.conf). No public registry is involved.
+pulled from a registry of the test bed and tagged under those names, and the registry holds two more
+for pull tests (kapal-test/pull:one and :two, busybox with a label: images of their own). The engines of
+this machine pull from the plain registry on 127.0.0.1:5000 (Podman is told it is plain HTTP in
+registries.conf); those of the fresh hosts from a read-only view of the same storage served over TLS on
+the hosts' network gateway (10.213.0.1:5001), with a certificate of the test bed's CA, which they trust
+as a user's engine trusts a private registry (certs.d). No public registry is involved.
 
 Facts: $STATE/engines.json, a list of {name, kind (docker|podman), docker_host, tls, ca_path, client_cert,
-client_key, version, api_version, registry (the registry that engine pulls from), local, address}.
+client_key, version, api_version, registry (the registry that engine pulls from), registry_ca_path (its CA,
+None for plain HTTP), local, address}.
 
 Command line (root; the test bed must be up; the Python that has the Docker SDK and Ansible, e.g. .venv's):
   python tests/testbed/engines.py up [--only NAME ...]   start (or reuse) the engines; prints their facts
@@ -37,6 +40,7 @@ session can ask at once: the first brings them up, the others wait and reuse the
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import signal
@@ -58,13 +62,15 @@ TLS_DIR = os.path.join(STATE, "engines", "tls")
 GROUP = "engines"
 OWNER = "testbed-engines"
 PLAIN_REGISTRY = "127.0.0.1:5000"
-HOSTS_REGISTRY_PORT = 5000
+HOSTS_REGISTRY_PORT = 5001
 PODMAN_PORT = 8888
 PODMAN_SOCKET = "/run/kapal-podman.sock"
 PODMAN_PID = os.path.join(STATE, "podman", "service.pid")
 PODMAN_LOG = os.path.join(STATE, "podman", "service.log")
 PLAYBOOK = os.path.join(HERE, "engines.yml")
 IMAGES = ("kapal-test/busybox:latest", "kapal-test/python:bookworm")
+# Images only in the registry, for pull tests: each one its own image (busybox and a label).
+PULL_IMAGES = ("kapal-test/pull:one", "kapal-test/pull:two")
 START_TIMEOUT = 60
 
 # Podman's containers.conf for the test bed's machines: none of them has CAP_SYS_RESOURCE, so the
@@ -196,7 +202,7 @@ def _stop_local_podman():
 def _local_podman():
     """Podman's API service on this machine (apt's podman; tests/testbed/up.sh installs it)."""
     facts = dict(name="podman-4.3", kind="podman", docker_host="unix://" + PODMAN_SOCKET, tls=False,
-                 registry=PLAIN_REGISTRY, local=True, address=None)
+                 registry=PLAIN_REGISTRY, registry_ca_path=None, local=True, address=None)
     if not os.path.exists("/usr/bin/podman"):
         raise EngineError("podman is not installed: run tests/testbed/up.sh packages")
     changed = _write_if_changed("/etc/containers/containers.conf", PODMAN_CONTAINERS_CONF)
@@ -220,17 +226,30 @@ def _local_podman():
 # -- the fresh hosts' engines -----------------------------------------------------------------------
 
 def _hosts_registry(gateway):
-    """A read-only view of the plain registry's storage on the hosts' network gateway."""
+    """A read-only view of the plain registry's storage on the hosts' network gateway, over TLS."""
     address = "%s:%d" % (gateway, HOSTS_REGISTRY_PORT)
     base = os.path.join(STATE, "registry-hosts")
+    tls = os.path.join(STATE, "tls")
+    cert, key = os.path.join(base, "server.crt"), os.path.join(base, "server.key")
+    if not os.path.exists(cert):
+        os.makedirs(base, exist_ok=True)
+        with open(os.path.join(base, "server.ext"), "w") as handle:
+            handle.write("subjectAltName=IP:%s\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n" % gateway)
+        for argv in (["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=%s" % gateway, "-keyout", key,
+                      "-out", os.path.join(base, "server.csr")],
+                     ["openssl", "x509", "-req", "-in", os.path.join(base, "server.csr"), "-CA", os.path.join(tls, "ca.crt"),
+                      "-CAkey", os.path.join(tls, "ca.key"), "-CAcreateserial", "-days", "3650",
+                      "-extfile", os.path.join(base, "server.ext"), "-out", cert]):
+            subprocess.run(argv, check=True, capture_output=True)
     with open(os.path.join(STATE, "registry-plain", "config.yml")) as handle:
         plain = handle.read()
     storage = plain.split("rootdirectory:", 1)[1].split("\n", 1)[0].strip()
     config = ("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n"
-              "  maintenance:\n    readonly:\n      enabled: true\nhttp:\n  addr: %s\n" % (storage, address))
+              "  maintenance:\n    readonly:\n      enabled: true\nhttp:\n  addr: %s\n  tls:\n    certificate: %s\n"
+              "    key: %s\n" % (storage, address, cert, key))
     changed = _write_if_changed(os.path.join(base, "config.yml"), config)
-    url = "http://%s/v2/" % address
-    if not changed and _http_ok(url):
+    url = "https://%s/v2/" % address
+    if not changed and _https_ok(url):
         return address
     pidfile = os.path.join(base, "pid")
     if os.path.exists(pidfile):
@@ -247,17 +266,19 @@ def _hosts_registry(gateway):
     with open(pidfile, "w") as handle:
         handle.write("%d\n" % proc.pid)
     for _ in range(60):
-        if _http_ok(url):
+        if _https_ok(url):
             return address
         time.sleep(0.5)
     raise EngineError("the registry view did not answer on %s (log: %s/log)" % (address, base))
 
 
-def _http_ok(url):
+def _https_ok(url):
+    import ssl
     import urllib.request
 
+    context = ssl.create_default_context(cafile=os.path.join(STATE, "tls", "ca.crt"))
     try:
-        with urllib.request.urlopen(url, timeout=5) as response:
+        with urllib.request.urlopen(url, timeout=5, context=context) as response:
             return response.status == 200
     except OSError:
         return False
@@ -270,8 +291,8 @@ def _host_of(group_facts, spec):
 
 def _remote_facts(group_facts, spec, registry):
     address = _host_of(group_facts, spec)["address"]
-    facts = dict(name=spec.name, kind=spec.kind, registry=registry, local=False, address=address,
-                 host=_host_of(group_facts, spec)["name"])
+    facts = dict(name=spec.name, kind=spec.kind, registry=registry, registry_ca_path=os.path.join(STATE, "tls", "ca.crt"),
+                 local=False, address=address, host=_host_of(group_facts, spec)["name"])
     if spec.kind == "docker":
         client_dir = os.path.join(TLS_DIR, "client")
         facts.update(docker_host="tcp://%s:2376" % address, tls=True, ca_path=os.path.join(client_dir, "ca.pem"),
@@ -288,7 +309,8 @@ def _inventory(group_facts, registry):
         if spec.release:
             group = "%s_engines" % spec.kind
             children.setdefault(group, dict(hosts={}))["hosts"][_host_of(group_facts, spec)["name"]] = {}
-    inventory["all"]["vars"].update(engines_registry=registry, engines_tls_dir=TLS_DIR, engines_podman_port=PODMAN_PORT,
+    inventory["all"]["vars"].update(engines_registry=registry, engines_registry_ca=os.path.join(STATE, "tls", "ca.crt"),
+                                    engines_tls_dir=TLS_DIR, engines_podman_port=PODMAN_PORT,
                                     engines_podman_containers_conf=PODMAN_CONTAINERS_CONF)
     return inventory
 
@@ -323,12 +345,12 @@ def _run_play(group_facts, registry):
 # -- images ------------------------------------------------------------------------------------------
 
 def _ensure_in_registry(testbed):
-    """The test bed's images in its plain registry (up.sh pushes busybox; python is pushed here)."""
+    """The test bed's images in its plain registry (up.sh pushes busybox), and the pull tests' images."""
     import docker
 
     api = docker.APIClient(base_url=testbed["docker_host"], version="auto")
     try:
-        for image in IMAGES:
+        for image in IMAGES + PULL_IMAGES:
             try:
                 api.inspect_distribution("%s/%s" % (PLAIN_REGISTRY, image))
                 continue
@@ -336,10 +358,18 @@ def _ensure_in_registry(testbed):
                 pass
             log("pushing %s to %s" % (image, PLAIN_REGISTRY))
             repository, tag = image.rsplit(":", 1)
+            if image in PULL_IMAGES:
+                dockerfile = "FROM %s\nLABEL org.kapal.testbed.pull=%s\n" % (IMAGES[0], tag)
+                for line in api.build(fileobj=io.BytesIO(dockerfile.encode()), tag=image, rm=True, decode=True):
+                    if "error" in line:
+                        raise EngineError("build %s: %s" % (image, line["error"]))
             api.tag(image, "%s/%s" % (PLAIN_REGISTRY, repository), tag)
             for line in api.push("%s/%s" % (PLAIN_REGISTRY, repository), tag, stream=True, decode=True):
                 if "error" in line:
                     raise EngineError("push %s: %s" % (image, line["error"]))
+            if image in PULL_IMAGES:
+                api.remove_image(image)
+                api.remove_image("%s/%s" % (PLAIN_REGISTRY, image))
     finally:
         api.close()
 
@@ -376,7 +406,7 @@ def _describe(facts, version):
                 api_version=version.get("ApiVersion"), min_api_version=version.get("MinAPIVersion"))
 
 
-def _read_facts():
+def read_facts():
     try:
         with open(FACTS) as handle:
             return json.load(handle)
@@ -394,7 +424,7 @@ def up(only=None, refresh=False):
     ``refresh`` runs every step (the play included) even when every engine answers.
     """
     with hosts.locked("engines"):
-        current = _read_facts()
+        current = read_facts()
         if refresh or current is None or not _all_answer(current):
             current = _up(refresh)
             hosts._write_json(FACTS, current)
@@ -406,7 +436,7 @@ def _up(refresh=False):
     testbed = _testbed()
     _ensure_in_registry(testbed)
     local_docker = dict(name="docker-20.10", kind="docker", docker_host=testbed["docker_host"], tls=False,
-                        registry=PLAIN_REGISTRY, local=True, address=None)
+                        registry=PLAIN_REGISTRY, registry_ca_path=None, local=True, address=None)
     local_podman = _local_podman()
     group_facts = hosts.up(GROUP, sorted(set(s.release for s in SPECS if s.release)), count=2, owner=OWNER)
     registry = _hosts_registry(group_facts["gateway"])
@@ -448,7 +478,7 @@ def main(argv=None):
         elif args.command == "down":
             down()
         else:
-            for facts in _read_facts() or []:
+            for facts in read_facts() or []:
                 print("%-13s %-8s %-34s %s" % (facts["name"], facts["version"], facts["docker_host"],
                                                "answers" if _answers(facts) else "DOES NOT ANSWER"))
     except (EngineError, hosts.HostError) as exc:

@@ -60,6 +60,8 @@ QUIRKS = [
     (PODMAN, "defaults", "ulimits", "Podman reports its default ulimits (containers.conf), named RLIMIT_NOFILE"),
     (PODMAN, "defaults", "working_dir", "Podman reports WorkingDir / where the image sets none (Docker: empty)"),
     (("podman-4.3",), "defaults", "cap_drop", "Podman 4.3 lists the capabilities outside its default set as dropped"),
+    # Images: the name a tag was given (kapal.docker.image_remove predicts the tags left from it).
+    (PODMAN, "tagged", "RepoTags", "Podman reports a tag made through the API as docker.io/library/NAME"),
 ]
 
 
@@ -100,7 +102,7 @@ def test_every_engine_of_the_test_bed_has_fixtures():
     assert ENGINES == ["docker-20.10", "docker-26.1", "docker-28.5", "podman-4.3", "podman-5.4", "podman-5.8"]
     for engine in ENGINES:
         assert sorted(f for f in os.listdir(os.path.join(FIXTURES, engine))) == sorted(
-            ["defaults.json", "image.json", "info.json", "version.json"] + ["%s.json" % task for task in TASKS])
+            ["defaults.json", "image.json", "info.json", "tagged.json", "version.json"] + ["%s.json" % task for task in TASKS])
         assert _load(engine, "options")["engine"]["name"] == engine
 
 
@@ -121,3 +123,10 @@ def test_what_the_engine_filled_in_is_not_carried_over(engine, task, option):
     values = parse_options(record["task"])
     carried = OPTION_BY_NAME[option].carried(record["container"], _load(engine, "image"), _load(engine, "info"), values)
     assert carried is None, "%s: a recreate would keep %r that %s filled in" % (option, plain(carried), engine)
+
+
+@pytest.mark.parametrize("engine, task, option", [_param(engine, "tagged", "RepoTags") for engine in ENGINES])
+def test_a_tag_reads_back_as_it_was_given(engine, task, option):
+    """kapal-fixture-tagged:1 was given to POST /images/{name}/tag; image_remove's check mode looks for it."""
+    tags = _load(engine, task)[option]
+    assert "kapal-fixture-tagged:1" in tags, "%s reports the tags %r" % (engine, tags)
