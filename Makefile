@@ -65,8 +65,10 @@ clean-hosts:
 unit: venv collection
 	$(BIN)/pytest -q tests/unit
 
+# Two workers (pytest-xdist), each taking whole test files; what that asks of the tests is in
+# tests/README.md. INTEGRATION_ARGS adds pytest options, e.g. INTEGRATION_ARGS="-n 0" runs serially.
 integration: venv collection docs
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder $(INTEGRATION_ARGS) tests/integration
 	$(MAKE) --no-print-directory compat
 
 # README.md's compatibility table (module and plugin x engine) from what the last run of

@@ -20,6 +20,7 @@ version_added: 0.1.0
 extends_documentation_fragment:
   - ansible.builtin.connection_pipelining
   - kapal.docker.engine_plugin
+  - kapal.docker.engine
 options:
   remote_addr:
     description:
@@ -166,14 +167,12 @@ class Connection(ConnectionBase):
 
     def _check_running(self) -> None:
         try:
-            with self._engine.call("inspect container %s" % self._container):
-                state = self._engine.api.inspect_container(self._container)["State"]
-        except EngineNotFound:
-            raise AnsibleConnectionFailure(
-                "no container named %s on Docker Engine at %s" % (self._container, self._engine.host)
-            ) from None
+            inspect = self._engine.inspect("container", self._container)
         except KapalError as ex:
             raise AnsibleConnectionFailure(str(ex)) from ex
+        if inspect is None:
+            raise AnsibleConnectionFailure("no container named %s on Docker Engine at %s" % (self._container, self._engine.host))
+        state = inspect["State"]
         if state.get("Paused"):
             raise AnsibleConnectionFailure("container %s is paused" % self._container)
         if not state.get("Running"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    """The engine connection options shared by every module of kapal.docker."""
+    """The engine connection options: one text each, for every module and (with kapal.docker.engine_plugin,
+    which adds where a plugin reads each option from) for the connection plugin."""
 
     DOCUMENTATION = r"""
 options:
@@ -52,7 +53,7 @@ options:
     aliases: [docker_api_version]
   timeout:
     description:
-      - Seconds to wait for an answer from the engine.
+      - Seconds to wait for each answer from the engine (not for a command, a pull or a build to finish).
       - When not given, the E(DOCKER_TIMEOUT) environment variable, else C(60).
     type: int
 notes:
@@ -61,6 +62,6 @@ notes:
   - "Connection failures are reported in one line that names the engine address, for example
     C(cannot reach Docker Engine at unix:///var/run/docker.sock: permission denied)."
 requirements:
-  - docker >= 7.0.0 (the Docker SDK for Python) on the host that runs the module
+  - docker >= 7.0.0 (the Docker SDK for Python) where the module runs (for a plugin, on the controller)
   - Docker Engine API 1.41 or newer (Docker Engine 20.10 or newer)
 """

@@ -40,4 +40,8 @@ notes:
     C(cannot reach registry 127.0.0.1:5999: connection refused)."
 requirements:
   - requests (installed with the Docker SDK for Python)
+seealso:
+  - name: Registry HTTP API v2
+    description: The manifest, tag list and catalog endpoints the module reads before it pulls or pushes, and to search.
+    link: https://distribution.github.io/distribution/spec/api/
 """

@@ -111,7 +111,8 @@ from ansible_collections.kapal.docker.plugins.module_utils._engine import (
     Engine,
     EngineConfig,
 )
-from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._container.facts import list_containers
+from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
 
 _CAMEL = re.compile(r"([a-z0-9])([A-Z])")
 FILE_SUFFIXES = ("docker.yml", "docker.yaml")
@@ -243,20 +244,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             config = engine_config(index, options)
             engine = Engine(config)
             try:
-                with engine.call("list containers"):
-                    listed = engine.api.containers(all=True, filters=filters)
-                for summary in listed:
-                    names = [name.lstrip("/") for name in summary.get("Names") or []]
-                    if pattern and not any(fnmatch.fnmatchcase(name, pattern) for name in names):
-                        continue
-                    try:
-                        with engine.call("inspect container %s" % summary["Id"][:12]):
-                            facts = engine.api.inspect_container(summary["Id"])
-                    except EngineNotFound:
-                        continue  # removed since it was listed
-                    found.append({"engine": connection_vars(config), "facts": facts})
+                listed = list_containers(engine, list_all=True, filters=filters)
             finally:
                 engine.close()
+            found.extend({"engine": connection_vars(config), "facts": facts} for facts in listed
+                         if not pattern or fnmatch.fnmatchcase(facts["Name"].lstrip("/"), pattern))
         return found
 
     def _populate(self, containers: list) -> None:

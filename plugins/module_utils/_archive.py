@@ -1,11 +1,12 @@
 # Copyright (c) kapal.docker contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Copying one file into or out of a container through the engine's archive API.
+"""Tar streams, built and read on the fly: one file into or out of a container (the engine's archive
+API), and a directory tree as the root filesystem of an image import.
 
-Both directions stream: a file sent is wrapped in a tar stream built on the fly from the file
-object (header, the file's own chunks, padding), and a file fetched is read member by member
-from the tar stream the engine answers with, and written to disk in chunks. Nothing holds a
-whole file in memory.
+A file sent is wrapped in a tar stream built from the file object (header, the file's own chunks,
+padding); a directory is walked into a deterministic stream the same way, file by file; a file
+fetched is read member by member from the tar stream the engine answers with, and written to disk
+in chunks. Nothing holds a whole file in memory.
 """
 
 from __future__ import annotations
@@ -26,8 +27,25 @@ if t.TYPE_CHECKING:
 BLOCK = tarfile.BLOCKSIZE
 CHUNK_SIZE = 1024 * 1024
 MAX_LINKS = 10
+END_OF_ARCHIVE = b"\0" * (2 * BLOCK)
 _GO_MODE_SYMLINK = 1 << 27  # Go's os.ModeSymlink, as the engine reports it in the path stat
 _GO_MODE_DIR = 1 << 31
+
+
+def file_data(handle: t.BinaryIO, size: int, name: str, chunk_size: int = CHUNK_SIZE) -> t.Iterator[bytes]:
+    """``size`` bytes of ``handle`` in chunks, then the zeros that pad them to a whole tar block.
+
+    A read error raises OSError; a file that ends early raises KapalError naming ``name``.
+    """
+    remaining = size
+    while remaining:
+        chunk = handle.read(min(chunk_size, remaining))
+        if not chunk:
+            raise KapalError("%s shrank while it was being sent (%d bytes missing)" % (name, remaining))
+        remaining -= len(chunk)
+        yield chunk
+    if size % BLOCK:
+        yield b"\0" * (BLOCK - size % BLOCK)
 
 
 def tar_chunks(handle: t.BinaryIO, name: str, size: int, mode: int, uid: int, gid: int, mtime: int,
@@ -41,17 +59,45 @@ def tar_chunks(handle: t.BinaryIO, name: str, size: int, mode: int, uid: int, gi
     info.mtime = mtime
     info.type = tarfile.REGTYPE
     yield info.tobuf(format=tarfile.PAX_FORMAT)
-    remaining = size
-    while remaining:
-        try:
-            chunk = handle.read(min(chunk_size, remaining))
-        except OSError as exc:
-            raise KapalError("cannot read %s: %s" % (name, one_line(exc.strerror or exc))) from None
-        if not chunk:
-            raise KapalError("%s shrank while it was being sent (%d bytes missing)" % (name, remaining))
-        remaining -= len(chunk)
-        yield chunk
-    yield b"\0" * ((-size) % BLOCK + 2 * BLOCK)
+    try:
+        yield from file_data(handle, size, name, chunk_size)
+    except OSError as exc:
+        raise KapalError("cannot read %s: %s" % (name, one_line(exc.strerror or exc))) from None
+    yield END_OF_ARCHIVE
+
+
+def directory_tar(root: str) -> t.Iterator[bytes]:
+    """A deterministic tar stream of ``root``'s tree (the ``path`` of an image import), in pieces.
+
+    Members are sorted by path; owners are numeric, names of owners left out, modification times
+    zero; hard links become link members; sockets are left out (tar cannot hold them). A read
+    error raises OSError.
+    """
+    helper = tarfile.TarFile(fileobj=_NullSink(), mode="w", format=tarfile.PAX_FORMAT)
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for entry in sorted(dirnames + filenames):
+            path = os.path.join(dirpath, entry)
+            if stat.S_ISSOCK(os.lstat(path).st_mode):
+                continue
+            info = helper.gettarinfo(path, os.path.relpath(path, root))
+            info.uname = info.gname = ""
+            info.mtime = 0
+            yield info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+            if info.isreg():
+                with open(path, "rb") as handle:
+                    yield from file_data(handle, info.size, "path: file %s" % path)
+    yield END_OF_ARCHIVE
+
+
+class _NullSink:
+    """A write-only file for the TarFile used only for gettarinfo (hard link bookkeeping)."""
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def tell(self) -> int:
+        return 0
 
 
 def put_file(engine: Engine, container: str, in_path: str, out_path: str, uid: int, gid: int) -> None:

@@ -5,8 +5,9 @@
 A build is described by a ``BuildSpec``. ``build_inputs`` reads what the build would send (the
 Dockerfile, the context files that survive .dockerignore, the local ids of the FROM images) and
 ``build_hash`` turns them, with the build args, target, labels and platform, into a sha256 that is
-stamped on the image as the label ``org.kapal.build.hash``. ``ensure_built`` decides under the
-``rebuild`` policy, builds untagged, and tags only a build that succeeded.
+stamped on the image as the label ``org.kapal.build.hash``. ``build_task`` (the task of the module
+image_build) decides under the ``rebuild`` policy, builds untagged, and tags only a build that
+succeeded. A FROM image that is absent is pulled first, by _image_transfer.ensure_image.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ import stat
 from dataclasses import dataclass, field
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineUnreachable, KapalError, missing_file, one_line
-from ansible_collections.kapal.docker.plugins.module_utils._image_store import has_tag, tag_image
-from ansible_collections.kapal.docker.plugins.module_utils._images import ensure_image, image_facts, inspect_image
+from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import ensure_image
+from ansible_collections.kapal.docker.plugins.module_utils._images import has_tag, image_facts, tag_image
 from ansible_collections.kapal.docker.plugins.module_utils._parse import string_map
 from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef, split_tag_option
 
@@ -314,14 +315,14 @@ def build_inputs(engine, spec, check_mode=False):
         # hash names the base the build really uses and a second run finds the same hash.
         policy = "always" if spec.pull else "missing"
         try:
-            changed, inspect = ensure_image(engine, base_ref, policy=policy, check_mode=check_mode, platform=spec.platform)
+            present = ensure_image(engine, base_ref, policy=policy, check_mode=check_mode, platform=spec.platform)
         except EngineUnreachable:
             raise
         except KapalError as ex:
             why = "cannot pull it (pull: true)" if spec.pull else "not on Docker Engine at %s and cannot be pulled" % engine.host
             raise KapalError("dockerfile: FROM image %s: %s: %s" % (base, why, ex)) from None
-        pulled = pulled or changed
-        base_ids[base] = inspect["Id"] if inspect else None
+        pulled = pulled or present.changed
+        base_ids[base] = present.after["Id"] if present.after else None
     files = context_files(spec.path, dockerfile)
     return dockerfile, files, base_ids, pulled
 
@@ -339,11 +340,12 @@ def _labels(inspect):
     return ((inspect or {}).get("Config") or {}).get("Labels") or {}
 
 
-def ensure_built(engine, spec, check_mode=False):
-    """Build ``spec`` when its policy says so, tag it, and return the module's result."""
+def build_task(engine, params, check_mode):
+    """The kapal.docker.image_build task: build when the ``rebuild`` policy says so, tag, and report the image."""
+    spec = spec_from_params(params)
     dockerfile, files, base_ids, pulled = build_inputs(engine, spec, check_mode)
     wanted = build_hash(spec, dockerfile, files, base_ids)
-    current = inspect_image(engine, str(spec.ref))
+    current = engine.inspect("image", str(spec.ref))
     current_hash = _labels(current).get(BUILD_HASH_LABEL)
     before = dict(id=current["Id"] if current else None, build_hash=current_hash)
     build = needs_build(spec.rebuild, current, wanted)
@@ -354,12 +356,12 @@ def ensure_built(engine, spec, check_mode=False):
         labels[BUILD_HASH_LABEL] = wanted
         image_id = run_build(engine, spec, dockerfile, files, labels)
         tag_image(engine, image_id, spec.ref)
-        image = inspect_image(engine, image_id)
+        image = engine.inspect("image", image_id)
     missing = [ref for ref in spec.extra_refs if not has_tag(image, ref)]
     if image is not None and not check_mode:
         for ref in missing:
             tag_image(engine, image["Id"], ref)
-        image = inspect_image(engine, image["Id"])
+        image = engine.inspect("image", image["Id"])
 
     if build and check_mode:
         changed = True

@@ -1,6 +1,7 @@
 # Copyright (c) kapal.docker contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Commands in running containers (``docker exec``): guards, the run itself, and its result.
+"""Commands in running containers (``docker exec``): guards, the run itself, and its result;
+``exec_task`` is the task of the module container_exec.
 
 The exec stream itself is read by _exec_session.ExecSession, shared with the connection plugin.
 """
@@ -13,8 +14,7 @@ from dataclasses import dataclass, field
 
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
-from ansible_collections.kapal.docker.plugins.module_utils._container_facts import inspect_container
-from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, one_line
+from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError, PartialFailure, one_line
 from ansible_collections.kapal.docker.plugins.module_utils._exec_session import ExecSession
 
 _TAIL_LINES = 3
@@ -52,7 +52,7 @@ def command_argv(argv=None, command=None):
 
 def running_container(engine, name):
     """The inspect answer of the container ``name``, which must exist and be running."""
-    inspect = inspect_container(engine, name)
+    inspect = engine.inspect("container", name)
     if inspect is None:
         raise KapalError("container: no such container %r" % name)
     state = inspect.get("State") or {}
@@ -65,15 +65,11 @@ def running_container(engine, name):
 
 def path_exists(engine, container_id, path):
     """Whether ``path`` exists inside the container: a stat through HEAD /containers/{id}/archive."""
-    action = "stat %s in container %s" % (path, container_id[:12])
-    with engine.call(action):
-        url = engine.api._url("/containers/{0}/archive", container_id)
-        response = engine.api.head(url, params={"path": path}, timeout=engine.config.timeout)
-        response.close()
-    if response.status_code == 404:
+    try:
+        engine.request("stat %s in container %s" % (path, container_id[:12]), "HEAD", "/containers/{0}/archive",
+                       container_id, params={"path": path}).close()
+    except EngineNotFound:
         return False
-    if response.status_code != 200:
-        raise KapalError("%s failed on Docker Engine at %s: HTTP %s" % (action, engine.host, response.status_code))
     return True
 
 
@@ -141,3 +137,21 @@ def failure_message(container, argv, result):
     if len(tail) > _TAIL_CHARS:
         tail = "..." + tail[-_TAIL_CHARS:]
     return "%s exited with rc %s in container %s: %s" % (shlex.join(argv), result.get("rc"), container, tail or "(no output)")
+
+
+def exec_task(engine, params, check_mode):
+    """The kapal.docker.container_exec task: run the command unless a guard says not to; a non-zero rc fails."""
+    argv = command_argv(params["argv"], params["command"])
+    inspect = running_container(engine, params["container"])
+    reason = skip_reason(engine, inspect, creates=params["creates"], removes=params["removes"], chdir=params["chdir"])
+    if reason:
+        return dict(changed=False, msg=reason, rc=0, stdout=reason, stdout_lines=[reason], stderr="", stderr_lines=[])
+    if check_mode:
+        return dict(changed=True)
+    request = ExecRequest(argv=argv, chdir=params["chdir"], env=params["env"] or {}, user=params["user"],
+                          stdin=params["stdin"], tty=params["tty"], detach=params["detach"],
+                          strip_empty_ends=params["strip_empty_ends"])
+    result = run_exec(engine, inspect["Id"], request)
+    if result.get("rc"):
+        raise PartialFailure(failure_message(params["container"], argv, result), dict(changed=True, **result))
+    return dict(changed=True, **result)

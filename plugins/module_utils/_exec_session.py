@@ -44,13 +44,8 @@ class ExecSession:
             self.exec_id = created["Id"]
             # The SDK's exec_start(socket=True) hands back the raw socket and loses whatever
             # http.client had already buffered past the headers; read through that buffer instead.
-            self._response = engine.api._post_json(
-                engine.api._url("/exec/{0}/start", self.exec_id),
-                headers={"Connection": "Upgrade", "Upgrade": "tcp"},
-                data={"Tty": tty, "Detach": False},
-                stream=True,
-            )
-            engine.api._raise_for_status(self._response)
+            self._response = engine.request(what, "POST", "/exec/{0}/start", self.exec_id, body={"Tty": tty, "Detach": False},
+                                            headers={"Connection": "Upgrade", "Upgrade": "tcp"}, stream=True)
         self._reader = self._response.raw._fp.fp
         self._socket = getattr(self._reader.raw, "_sock", self._reader.raw)
 

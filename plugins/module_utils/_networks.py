@@ -1,6 +1,7 @@
 # Copyright (c) kapal.docker contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Networks: facts, what differs from what is wanted, and making it so.
+"""Networks: facts, what differs from what is wanted, and making it so (``network_task``, the task
+of the module network).
 
 The engine cannot change a network: any difference means removing and creating it again,
 which needs its containers disconnected first and reconnected after (only with ``force``).
@@ -11,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
 from ansible_collections.kapal.docker.plugins.module_utils._parse import string_map
 
 try:
@@ -171,14 +172,6 @@ def plan(current, spec, state):
     return NetworkPlan("recreate", current, wanted_facts(current, spec), reasons)
 
 
-def inspect_network(engine, name):
-    try:
-        with engine.call("inspect network %s" % name):
-            return engine.api.inspect_network(name)
-    except EngineNotFound:
-        return None
-
-
 @dataclass
 class Endpoint:
     """A container's connection to the network, enough to make it again."""
@@ -197,10 +190,9 @@ def attached(engine, inspect):
         summaries = engine.api.containers(all=True, filters={"network": [inspect["Name"], inspect["Id"]]})
     endpoints = []
     for summary in summaries:
-        with engine.call("inspect container %s" % summary["Id"][:12]):
-            container = engine.api.inspect_container(summary["Id"])
-        settings = ((container.get("NetworkSettings") or {}).get("Networks") or {}).get(inspect["Name"])
-        if settings is None:
+        container = engine.inspect("container", summary["Id"])
+        settings = (((container or {}).get("NetworkSettings") or {}).get("Networks") or {}).get(inspect["Name"])
+        if settings is None:  # removed, or disconnected, since the listing
             continue
         ipam = settings.get("IPAMConfig") or {}
         endpoints.append(Endpoint(
@@ -261,13 +253,13 @@ def _reconnect(engine, name, endpoints):
             )
 
 
-def ensure(engine, params, check_mode):
-    """The module's whole job: (changed, the network's inspect answer or None, diff).
+def network_task(engine, params, check_mode):
+    """The kapal.docker.network task: the result with the network's inspect answer (None when there is none).
 
     In check mode, and when nothing changes, the inspect answer is the network as it is now.
     """
     spec = network_spec(params) if params["state"] == "present" else NetworkSpec(params["name"], force=params["force"])
-    inspect = inspect_network(engine, spec.name)
+    inspect = engine.inspect("network", spec.name)
     todo = plan(network_facts(inspect), spec, params["state"])
     endpoints = attached(engine, inspect) if todo.action in ("recreate", "remove") else []
     refuse_unless_forced(spec, todo, endpoints)
@@ -277,5 +269,5 @@ def ensure(engine, params, check_mode):
         if todo.action in ("create", "recreate"):
             _create(engine, todo.after)
             _reconnect(engine, spec.name, endpoints)
-        inspect = inspect_network(engine, spec.name)
-    return todo.changed, inspect, dict(before=todo.before, after=todo.after)
+        inspect = engine.inspect("network", spec.name)
+    return dict(changed=todo.changed, network=inspect, diff=dict(before=todo.before, after=todo.after))

@@ -1,9 +1,12 @@
 # Copyright (c) kapal.docker contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Parsers and formatters for container option values: ports, volumes, sizes, CPUs, durations.
+"""Parsers and formatters for the values several modules share: ports, volumes, sizes, CPUs,
+durations, string maps (labels, env, options), env files; and ``given_once``, the one check for a
+key given more than once.
 
 Every parser takes the option name for its message and raises KapalError naming the option and
-the value it refused. Every parsed value is in the normalized form the option table compares.
+the value it refused. Every parsed value is in the normalized form the option table compares. The
+parsers that only the container option table uses are in ``_container/parsers.py``.
 """
 
 from __future__ import annotations
@@ -250,11 +253,17 @@ def parse_volume(value, option="volumes", strict=True):
 
 def parse_volumes(values, option="volumes", strict=True):
     volumes = sorted(set(parse_volume(v, option, strict) for v in values))
-    targets = [v.target for v in volumes]
-    for target in targets:
-        if targets.count(target) > 1:
-            raise KapalError("%s: container path %r is given more than once" % (option, target))
+    given_once(option, [v.target for v in volumes], "container path %r")
     return volumes
+
+
+def given_once(option, keys, what="%r"):
+    """Refuse the first of ``keys`` that is there more than once (a container path, a network, a
+    name): '<option>: <what % key> is given more than once'."""
+    keys = list(keys)
+    for key in keys:
+        if keys.count(key) > 1:
+            raise KapalError("%s: %s is given more than once" % (option, what % (key,)))
 
 
 def parse_size(value, option="memory"):

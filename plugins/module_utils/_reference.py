@@ -1,6 +1,6 @@
 # Copyright (c) kapal.docker contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Image references: ``[registry/]repository[:tag][@digest]``, parsed and formatted.
+"""Image references: ``[registry/]repository[:tag][@digest]``, parsed and formatted; Docker Hub's names.
 
 The grammar is the one of github.com/distribution/reference: a registry is the first component
 when it contains a dot or a colon or is ``localhost``; repository path components are lower-case
@@ -16,6 +16,11 @@ from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalE
 
 DEFAULT_REGISTRY = "docker.io"
 DEFAULT_TAG = "latest"
+# Docker Hub's names. The first two are the ones references use, and the engine lists the images
+# of both under their short names (``busybox:latest``); the others are the hosts of its API and of
+# its web site, which a registry option may give too.
+DOCKER_HUB_NAMES = ("docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "hub.docker.com")
+_HUB_IN_REFERENCES = DOCKER_HUB_NAMES[:2]
 
 _COMPONENT = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _DOMAIN = re.compile(
@@ -89,9 +94,16 @@ class ImageRef:
     @property
     def remote_path(self):
         """The repository path inside its registry (Docker Hub adds ``library/`` to single names)."""
-        if self.registry is None and "/" not in self.repository:
+        if is_docker_hub(self.registry) and "/" not in self.repository:
             return "library/" + self.repository
         return self.repository
+
+    @property
+    def local_name(self):
+        """The name as the engine lists it in RepoTags: Docker Hub's without the registry and ``library/``."""
+        if self.registry is not None and self.registry not in _HUB_IN_REFERENCES:
+            return self.name
+        return self.repository[len("library/"):] if self.repository.startswith("library/") else self.repository
 
     @property
     def effective_tag(self):
@@ -117,6 +129,11 @@ class ImageRef:
         if self.digest is not None:
             text += "@" + self.digest
         return text
+
+
+def is_docker_hub(registry):
+    """Whether ``registry`` (a reference's, None when it names none, or a registry option) is Docker Hub."""
+    return registry is None or registry in DOCKER_HUB_NAMES
 
 
 def looks_like_id(text):

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, missing_file, one_line, transport_reason
+from ansible_collections.kapal.docker.plugins.module_utils._reference import DEFAULT_REGISTRY, is_docker_hub
 
 try:
     import requests
@@ -27,7 +28,6 @@ except ImportError:
     requests = None
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
-DOCKER_HUB = "docker.io"
 DOCKER_HUB_API = "registry-1.docker.io"
 DEFAULT_TIMEOUT = 30
 # Where the engine looks for a registry's CA certificate; used when registry_ca_path is not given.
@@ -69,9 +69,7 @@ class Manifest:
 
 def api_host(registry):
     """The host to talk to for a registry name (Docker Hub's API lives on another host)."""
-    if registry in (None, DOCKER_HUB, "index.docker.io", "registry.hub.docker.com"):
-        return DOCKER_HUB_API
-    return registry
+    return DOCKER_HUB_API if is_docker_hub(registry) else registry
 
 
 def is_loopback(registry):
@@ -139,7 +137,7 @@ class RegistryClient:
                  timeout=DEFAULT_TIMEOUT, session=None):
         if requests is None:
             raise KapalError("the Python library requests is needed to talk to registries: %s" % REQUESTS_IMPORT_ERROR)
-        self.registry = registry or DOCKER_HUB
+        self.registry = registry or DEFAULT_REGISTRY
         self.host = api_host(registry)
         self.username = username or None
         self._password = password or ""
@@ -249,6 +247,16 @@ class RegistryClient:
             self._tokens[key] = token
         return self._tokens[key]
 
+    def _json(self, response, what):
+        """The JSON object a successful answer carries; anything else fails naming ``what``."""
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            raise KapalError("registry %s: %s: the answer is not a JSON object" % (self.registry, what))
+        return body
+
     def _pages(self, path, key, what, page_size):
         """Every item of a paginated list; None when the first page is a 404 (no such repository)."""
         items, url, params = [], self.base_url + path, dict(n=page_size)
@@ -258,11 +266,7 @@ class RegistryClient:
                 return None
             if response.status_code != 200:
                 raise self._fail(what, response)
-            try:
-                body = response.json()
-            except ValueError:
-                raise KapalError("registry %s: %s: the answer is not JSON" % (self.registry, what)) from None
-            items.extend(body.get(key) or [])
+            items.extend(self._json(response, what).get(key) or [])
             url, params = next_link(response, self.base_url), None
         return items
 
@@ -298,10 +302,7 @@ class RegistryClient:
             return None
         if response.status_code != 200:
             raise self._fail(what, response)
-        try:
-            body = response.json()
-        except ValueError:
-            raise KapalError("registry %s: %s: the answer is not JSON" % (self.registry, what)) from None
+        body = self._json(response, what)
         media_type = body.get("mediaType") or response.headers.get("Content-Type", "").split(";")[0]
         digest = response.headers.get("Docker-Content-Digest") or (reference if ":" in reference else None)
         if media_type in INDEX_TYPES or "manifests" in body:

@@ -1,6 +1,7 @@
 # Copyright (c) kapal.docker contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Named volumes: facts, what differs from what is wanted, and making it so.
+"""Named volumes: facts, what differs from what is wanted, and making it so (``volume_task``, the
+task of the module volume).
 
 A volume cannot be changed once made: a difference is either a failure or, when the user's
 ``recreate`` policy allows it, a remove and create (which loses the volume's data).
@@ -106,14 +107,6 @@ def _merged(current, spec):
     return after
 
 
-def inspect_volume(engine, name):
-    try:
-        with engine.call("inspect volume %s" % name):
-            return engine.api.inspect_volume(name)
-    except EngineNotFound:
-        return None
-
-
 def volume_users(engine, name):
     """Names of the containers (running or not) that mount the volume."""
     with engine.call("list containers using volume %s" % name):
@@ -150,12 +143,12 @@ def apply(engine, spec, plan, check_mode):
             raise KapalError("driver: %r: %s" % (spec.driver, exc)) from None
 
 
-def ensure(engine, params, check_mode):
-    """The module's whole job: (changed, the volume's inspect answer or None, diff).
+def volume_task(engine, params, check_mode):
+    """The kapal.docker.volume task: the result with the volume's inspect answer (None when there is none).
 
     In check mode, and when nothing changes, the inspect answer is the volume as it is now.
     """
-    inspect = inspect_volume(engine, params["name"])
+    inspect = engine.inspect("volume", params["name"])
     current = volume_facts(inspect)
     if params["state"] == "absent":
         spec = VolumeSpec(name=params["name"])
@@ -165,5 +158,5 @@ def ensure(engine, params, check_mode):
         plan = plan_present(current, spec)
     apply(engine, spec, plan, check_mode)
     if plan.changed and not check_mode:
-        inspect = inspect_volume(engine, spec.name)
-    return plan.changed, inspect, dict(before=plan.before, after=plan.after)
+        inspect = engine.inspect("volume", spec.name)
+    return dict(changed=plan.changed, volume=inspect, diff=dict(before=plan.before, after=plan.after))

@@ -452,20 +452,15 @@ actions:
            "kept the old container's anonymous volumes: /data", "start"]
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._container_options import MUTUALLY_EXCLUSIVE, argument_spec
-from ansible_collections.kapal.docker.plugins.module_utils._containers import Desired, reconcile, task_result
+from ansible_collections.kapal.docker.plugins.module_utils._container.options import MUTUALLY_EXCLUSIVE, argument_spec
+from ansible_collections.kapal.docker.plugins.module_utils._container.tasks import container_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-
-
-def run(engine, params, check_mode):
-    outcome = reconcile(engine, [Desired.from_params(params)], check_mode=check_mode)[0]
-    return task_result(outcome, True)
 
 
 def main():
     module = engine_module(argument_spec(), supports_check_mode=True,
                            mutually_exclusive=[list(group) for group in MUTUALLY_EXCLUSIVE])
-    run_module(module, run)
+    run_module(module, container_task)
 
 
 if __name__ == "__main__":

@@ -176,33 +176,8 @@ msg:
   sample: "skipped, since /data/.initialised exists"
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._errors import PartialFailure
-from ansible_collections.kapal.docker.plugins.module_utils._exec import (
-    ExecRequest,
-    command_argv,
-    failure_message,
-    run_exec,
-    running_container,
-    skip_reason,
-)
+from ansible_collections.kapal.docker.plugins.module_utils._exec import exec_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-
-
-def execute(engine, params, check_mode):
-    p = params
-    argv = command_argv(p["argv"], p["command"])
-    inspect = running_container(engine, p["container"])
-    reason = skip_reason(engine, inspect, creates=p["creates"], removes=p["removes"], chdir=p["chdir"])
-    if reason:
-        return dict(changed=False, msg=reason, rc=0, stdout=reason, stdout_lines=[reason], stderr="", stderr_lines=[])
-    if check_mode:
-        return dict(changed=True)
-    request = ExecRequest(argv=argv, chdir=p["chdir"], env=p["env"] or {}, user=p["user"], stdin=p["stdin"],
-                          tty=p["tty"], detach=p["detach"], strip_empty_ends=p["strip_empty_ends"])
-    result = run_exec(engine, inspect["Id"], request)
-    if result.get("rc"):
-        raise PartialFailure(failure_message(p["container"], argv, result), dict(changed=True, **result))
-    return dict(changed=True, **result)
 
 
 def main():
@@ -225,7 +200,7 @@ def main():
         required_one_of=[("argv", "command")],
         supports_check_mode=True,
     )
-    run_module(module, execute)
+    run_module(module, exec_task)
 
 
 if __name__ == "__main__":

@@ -118,27 +118,20 @@ containers:
       NetworkSettings: {IPAddress: 172.17.0.2, Ports: {80/tcp: [{HostIp: 0.0.0.0, HostPort: "8080"}]}}
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._container_facts import container_facts
+from ansible_collections.kapal.docker.plugins.module_utils._container.tasks import container_info_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 
 
-def gather(engine, params, check_mode):
-    params = params
-    containers, exists = container_facts(engine, names=params["name"], list_all=params["all"], filters=params["filters"])
-    return dict(changed=False, exists=exists, containers=containers)
+ARGUMENT_SPEC = dict(
+    name=dict(type="list", elements="str"),
+    all=dict(type="bool", default=False),
+    filters=dict(type="dict"),
+)
 
 
 def main():
-    module = engine_module(
-        dict(
-            name=dict(type="list", elements="str"),
-            all=dict(type="bool", default=False),
-            filters=dict(type="dict"),
-        ),
-        mutually_exclusive=[("name", "filters")],
-        supports_check_mode=True,
-    )
-    run_module(module, gather)
+    module = engine_module(ARGUMENT_SPEC, mutually_exclusive=[("name", "filters")], supports_check_mode=True)
+    run_module(module, container_info_task)
 
 
 if __name__ == "__main__":

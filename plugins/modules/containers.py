@@ -132,20 +132,8 @@ containers:
       sample: {before: {env: {A: "1"}}, after: {env: {A: "2"}}}
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._containers import batch_result, desired_list, reconcile
-from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._container.tasks import containers_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-
-
-def run(engine, params, check_mode):
-    params = params
-    if params["parallel"] < 1:
-        raise KapalError("parallel: expected a positive number, got %r" % params["parallel"])
-    desireds = desired_list(params["containers"], params["defaults"])
-    outcomes = reconcile(engine, desireds, check_mode=check_mode, parallel=params["parallel"],
-                         prune_label=params["prune_label"])
-    return batch_result(outcomes, True)
-
 
 # The items of ``containers`` and ``defaults`` are validated against the spec the option table
 # generates for one container (see desired_list), so that they are exactly kapal.docker.container's.
@@ -159,7 +147,7 @@ ARGUMENT_SPEC = dict(
 
 def main():
     module = engine_module(ARGUMENT_SPEC, supports_check_mode=True)
-    run_module(module, run)
+    run_module(module, containers_task)
 
 
 if __name__ == "__main__":

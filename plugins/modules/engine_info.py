@@ -17,6 +17,7 @@ author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:
   - kapal.docker.engine
+  - kapal.docker.attributes.info_module
 options:
   containers:
     description: Also list every container (running or not) as RV(containers).
@@ -38,16 +39,6 @@ options:
     description: Also return the engine's disk usage (C(docker system df)) as RV(disk_usage). Can be slow on big hosts.
     type: bool
     default: false
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything, so check mode runs it as it is.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Reading facts changes nothing; every run reports C(changed=false).
 seealso:
   - name: Docker Engine API reference
     description: The C(/info), C(/version) and C(/system/df) endpoints this module reads.
@@ -197,90 +188,8 @@ disk_usage:
   sample: {layers_size: 123456789, images: 12, containers: 3, volumes: 2}
 """
 
-import datetime
-
+from ansible_collections.kapal.docker.plugins.module_utils._engine_info import SECTIONS, info_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-
-SECTIONS = ("containers", "images", "volumes", "networks", "disk_usage")
-
-
-def engine_facts(engine):
-    with engine.call("read engine version"):
-        version = engine.api.version()
-    with engine.call("read engine info"):
-        info = engine.api.info()
-    registry = info.get("RegistryConfig") or {}
-    insecure = list(registry.get("InsecureRegistryCIDRs") or [])
-    insecure += sorted(name for name, conf in (registry.get("IndexConfigs") or {}).items() if not conf.get("Secure", True))
-    return dict(
-        host=engine.host,
-        version=version.get("Version"),
-        api_version=version.get("ApiVersion"),
-        min_api_version=version.get("MinAPIVersion"),
-        os=info.get("OperatingSystem"),
-        os_type=info.get("OSType"),
-        kernel_version=info.get("KernelVersion"),
-        architecture=info.get("Architecture"),
-        storage_driver=info.get("Driver"),
-        cgroup_driver=info.get("CgroupDriver"),
-        cgroup_version=info.get("CgroupVersion"),
-        docker_root_dir=info.get("DockerRootDir"),
-        name=info.get("Name"),
-        cpus=info.get("NCPU"),
-        memory=info.get("MemTotal"),
-        containers=dict(
-            total=info.get("Containers", 0),
-            running=info.get("ContainersRunning", 0),
-            paused=info.get("ContainersPaused", 0),
-            stopped=info.get("ContainersStopped", 0),
-        ),
-        images=info.get("Images", 0),
-        insecure_registries=insecure,
-        warnings=list(info.get("Warnings") or []),
-    )
-
-
-def _timestamp(seconds):
-    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def list_section(engine, section):
-    api = engine.api
-    with engine.call("list %s" % section.replace("_", " ")):
-        if section == "containers":
-            return [
-                dict(id=c["Id"], name=c["Names"][0].lstrip("/") if c.get("Names") else None, image=c.get("Image"),
-                     state=c.get("State"), status=c.get("Status"))
-                for c in api.containers(all=True)
-            ]
-        if section == "images":
-            return [
-                dict(id=i["Id"], tags=[t for t in i.get("RepoTags") or [] if t != "<none>:<none>"],
-                     size=i.get("Size"), created=_timestamp(i.get("Created", 0)))
-                for i in api.images()
-            ]
-        if section == "volumes":
-            return [
-                dict(name=v["Name"], driver=v.get("Driver"), mountpoint=v.get("Mountpoint"), labels=v.get("Labels") or {})
-                for v in api.volumes().get("Volumes") or []
-            ]
-        if section == "networks":
-            return [dict(id=n["Id"], name=n["Name"], driver=n.get("Driver"), scope=n.get("Scope")) for n in api.networks()]
-        usage = api.df()
-        return dict(
-            layers_size=usage.get("LayersSize", 0),
-            images=len(usage.get("Images") or []),
-            containers=len(usage.get("Containers") or []),
-            volumes=len(usage.get("Volumes") or []),
-        )
-
-
-def gather(engine, params, check_mode):
-    result = dict(changed=False, engine=engine_facts(engine))
-    for section in SECTIONS:
-        if params[section]:
-            result[section] = list_section(engine, section)
-    return result
 
 
 def main():
@@ -288,7 +197,7 @@ def main():
         dict((section, dict(type="bool", default=False)) for section in SECTIONS),
         supports_check_mode=True,
     )
-    run_module(module, gather)
+    run_module(module, info_task)
 
 
 if __name__ == "__main__":

@@ -203,12 +203,8 @@ diff:
     after: {id: sha256:5b1e0c9a7d3f..., build_hash: "sha256:9a1f..."}
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._build import REBUILD_POLICIES, ensure_built, spec_from_params
+from ansible_collections.kapal.docker.plugins.module_utils._build import REBUILD_POLICIES, build_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-
-
-def build(engine, params, check_mode):
-    return ensure_built(engine, spec_from_params(params), check_mode=check_mode)
 
 
 def main():
@@ -232,7 +228,7 @@ def main():
         mutually_exclusive=[("dockerfile", "dockerfile_content")],
         supports_check_mode=True,
     )
-    run_module(module, build)
+    run_module(module, build_task)
 
 
 if __name__ == "__main__":

@@ -108,13 +108,8 @@ diff:
     after: {id: "sha256:0dd0...", import_hash: "sha256:7c2e..."}
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._image_store import ensure_imported, import_ref
+from ansible_collections.kapal.docker.plugins.module_utils._images import import_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-
-
-def import_rootfs(engine, params, check_mode):
-    ref = import_ref(params["name"])
-    return ensure_imported(engine, params["path"], ref, params["changes"], check_mode=check_mode)
 
 
 def main():
@@ -126,7 +121,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    run_module(module, import_rootfs)
+    run_module(module, import_task)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:
   - kapal.docker.engine
+  - kapal.docker.attributes.info_module
 options:
   name:
     description:
@@ -37,16 +38,6 @@ options:
         image name or id). A filter's value may be a string or a list of strings.
       - Mutually exclusive with O(name).
     type: dict
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything, so check mode runs it as it is.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Reading facts changes nothing; every run reports C(changed=false).
 seealso:
   - module: kapal.docker.image_build
   - module: kapal.docker.image_remove
@@ -187,18 +178,8 @@ missing:
   sample: ["app:2.0"]
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._image_store import find_images, list_images
-from ansible_collections.kapal.docker.plugins.module_utils._images import image_facts
+from ansible_collections.kapal.docker.plugins.module_utils._images import info_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-
-
-def gather(engine, params, check_mode):
-    names = params["name"]
-    if names:
-        found, missing = find_images(engine, names)
-        return dict(changed=False, images=[image_facts(i) for i in found], exists=not missing, missing=missing)
-    found = list_images(engine, params["filters"])
-    return dict(changed=False, images=[image_facts(i) for i in found], exists=bool(found))
 
 
 def main():
@@ -210,7 +191,7 @@ def main():
         mutually_exclusive=[("name", "filters")],
         supports_check_mode=True,
     )
-    run_module(module, gather)
+    run_module(module, info_task)
 
 
 if __name__ == "__main__":

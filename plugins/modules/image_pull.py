@@ -60,9 +60,6 @@ attributes:
 seealso:
   - module: kapal.docker.image_search
   - module: kapal.docker.image_push
-  - name: Registry HTTP API v2
-    description: The manifest endpoints this module reads before pulling.
-    link: https://distribution.github.io/distribution/spec/api/
 """
 
 EXAMPLES = r"""
@@ -127,7 +124,7 @@ diff:
     after: {id: "sha256:0dd0...", repo_digests: ["127.0.0.1:5000/kapal-test/busybox@sha256:72ac..."]}
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._images import pull_image_task
+from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import pull_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 from ansible_collections.kapal.docker.plugins.module_utils._registry import REGISTRY_OPTIONS
 
@@ -141,7 +138,7 @@ def main():
     )
     spec.update(REGISTRY_OPTIONS)
     module = engine_module(spec, supports_check_mode=True)
-    run_module(module, lambda engine, params, check_mode: pull_image_task(engine, params, check_mode, True))
+    run_module(module, pull_task)
 
 
 if __name__ == "__main__":

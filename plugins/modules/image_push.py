@@ -52,9 +52,6 @@ notes:
 seealso:
   - module: kapal.docker.image_pull
   - module: kapal.docker.image_search
-  - name: Registry HTTP API v2
-    description: The manifest endpoint this module reads before pushing.
-    link: https://distribution.github.io/distribution/spec/api/
 """
 
 EXAMPLES = r"""
@@ -123,7 +120,7 @@ diff:
     after: {repository: "127.0.0.1:5000/team/app:1.0", image_id: "sha256:0dd0...", digest: "sha256:72ac..."}
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._images import push_task
+from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import push_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 from ansible_collections.kapal.docker.plugins.module_utils._registry import REGISTRY_OPTIONS
 
@@ -136,7 +133,7 @@ def main():
     )
     spec.update(REGISTRY_OPTIONS)
     module = engine_module(spec, supports_check_mode=True)
-    run_module(module, lambda engine, params, check_mode: push_task(engine, params, check_mode, True))
+    run_module(module, push_task)
 
 
 if __name__ == "__main__":

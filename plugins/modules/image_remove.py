@@ -99,13 +99,8 @@ diff:
     after: {id: "sha256:ad62...", repo_tags: ["web:latest"]}
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._image_store import ensure_removed
+from ansible_collections.kapal.docker.plugins.module_utils._images import remove_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-
-
-def remove(engine, params, check_mode):
-    params = params
-    return ensure_removed(engine, params["name"], force=params["force"], prune=params["prune"], check_mode=check_mode)
 
 
 def main():
@@ -117,7 +112,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    run_module(module, remove)
+    run_module(module, remove_task)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:
   - kapal.docker.engine
+  - kapal.docker.attributes.info_module
   - kapal.docker.registry
 options:
   term:
@@ -61,22 +62,9 @@ options:
   stars:
     description: Docker Hub only. Keep only images with at least this many stars.
     type: int
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything, so check mode runs it as it is.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Searching changes nothing; every run reports C(changed=false).
 seealso:
   - module: kapal.docker.image_pull
   - module: kapal.docker.image_push
-  - name: Registry HTTP API v2
-    description: The catalog and tag list endpoints this module reads.
-    link: https://distribution.github.io/distribution/spec/api/
 """
 
 EXAMPLES = r"""
@@ -152,7 +140,7 @@ results:
       digests: null
 """
 
-from ansible_collections.kapal.docker.plugins.module_utils._images import search_task
+from ansible_collections.kapal.docker.plugins.module_utils._image_search import search_task
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
 from ansible_collections.kapal.docker.plugins.module_utils._registry import REGISTRY_OPTIONS
 
@@ -171,7 +159,7 @@ def main():
     )
     spec.update(REGISTRY_OPTIONS)
     module = engine_module(spec, supports_check_mode=True)
-    run_module(module, lambda engine, params, check_mode: search_task(engine, params))
+    run_module(module, search_task)
 
 
 if __name__ == "__main__":

@@ -156,12 +156,7 @@ network:
 """
 
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-from ansible_collections.kapal.docker.plugins.module_utils._networks import ensure
-
-
-def reconcile(engine, params, check_mode):
-    changed, network, diff = ensure(engine, params, check_mode)
-    return dict(changed=changed, network=network, diff=diff)
+from ansible_collections.kapal.docker.plugins.module_utils._networks import network_task
 
 
 def main():
@@ -184,7 +179,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    run_module(module, reconcile)
+    run_module(module, network_task)
 
 
 if __name__ == "__main__":

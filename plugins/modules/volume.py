@@ -115,12 +115,7 @@ volume:
 """
 
 from ansible_collections.kapal.docker.plugins.module_utils._module import engine_module, run_module
-from ansible_collections.kapal.docker.plugins.module_utils._volumes import RECREATE_POLICIES, ensure
-
-
-def reconcile(engine, params, check_mode):
-    changed, volume, diff = ensure(engine, params, check_mode)
-    return dict(changed=changed, volume=volume, diff=diff)
+from ansible_collections.kapal.docker.plugins.module_utils._volumes import RECREATE_POLICIES, volume_task
 
 
 def main():
@@ -135,7 +130,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    run_module(module, reconcile)
+    run_module(module, volume_task)
 
 
 if __name__ == "__main__":

@@ -2,20 +2,32 @@
 
 `run_module` executes a module the way Ansible does on a target (a separate Python process
 given its arguments as JSON), so tests see exactly what a playbook would, minus the start-up.
+
+The suite runs in two pytest-xdist workers (`make integration`), and other checkouts may run
+tests on the same engine at the same time: see tests/README.md for the rules. The helpers here
+are the shared ones: arranging and cleaning up containers, claiming a host port or a subnet that
+no other test process holds, and the image fixtures (`registries`, `arrange`).
 """
 
+import errno
+import fcntl
 import json
 import os
+import random
+import socket
 import subprocess
 import sys
 import tempfile
 
+import docker.errors
 import pytest
 
 from tests.conftest import COLLECTIONS
 from tests.integration import compat
+from tests.integration.image_support import Arrange, Registry
 
 TESTBED_FACTS = os.path.join(os.environ.get("KAPAL_TESTBED_DIR", "/var/lib/kapal-testbed"), "testbed.json")
+CLAIMS = os.path.join(tempfile.gettempdir(), "kapal-it-claims")
 
 
 class ModuleResult(dict):
@@ -52,6 +64,126 @@ def run_module(name, args=None, check_mode=False, diff=False, env=None):
     return result
 
 
+def converge(args, changed=True, module="container"):
+    """check mode -> real run -> check mode again -> real run again; returns the first real run."""
+    check = run_module(module, args, check_mode=True, diff=True)
+    assert check.rc == 0, check
+    assert check["changed"] is changed, check
+    real = run_module(module, args, diff=True)
+    assert real.rc == 0, real
+    assert real["changed"] is changed, real
+    assert real["actions"] == check["actions"]
+    assert real["diff"] == check["diff"]
+    again = run_module(module, args, check_mode=True)
+    assert again.rc == 0 and again["changed"] is False, again
+    again = run_module(module, args)
+    assert again.rc == 0 and again["changed"] is False, again
+    assert (again["container"] or {}).get("Id") == (real["container"] or {}).get("Id")
+    return real
+
+
+# Cleaning up ----------------------------------------------------------------------------------
+
+def quietly(call, *args, **kwargs):
+    """Cleanup: ``call(*args, **kwargs)``, where the object being gone already (never made, or
+    removed by the test) is fine. Any other error is not: a cleanup that fails leaks."""
+    try:
+        call(*args, **kwargs)
+    except docker.errors.NotFound:
+        pass
+
+
+def containers_named(api, prefix):
+    """The containers, in any state, that have a name starting with ``prefix`` (on the engine of ``api``)."""
+    return [entry for entry in api.containers(all=True)
+            if any(name.lstrip("/").startswith(prefix) for name in entry.get("Names") or [])]
+
+
+def remove_containers(api, prefix):
+    """Remove every container whose name starts with ``prefix``, with its anonymous volumes."""
+    for entry in containers_named(api, prefix):
+        quietly(api.remove_container, entry["Id"], force=True, v=True)
+
+
+# Claiming what a test needs for itself: host ports, subnets -----------------------------------
+
+_HELD = {}
+
+
+def _lock(kind, number):
+    """Take this process's exclusive flock on CLAIMS/<kind>-<number>; False when another process holds it."""
+    if (kind, number) in _HELD:
+        return False
+    fd = os.open(os.path.join(CLAIMS, "%s-%s" % (kind, number)), os.O_CREAT | os.O_RDWR, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        os.close(fd)
+        if error.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+    _HELD[(kind, number)] = fd
+    return True
+
+
+def _unlock(kind, number):
+    os.close(_HELD.pop((kind, number)))
+
+
+def claim(kind, candidates, usable=lambda number: True, count=1):
+    """A number from ``candidates`` (a host port, a subnet octet...) that no other test process on this
+    machine holds and that ``usable`` accepts; with ``count``, the first of that many consecutive
+    numbers, each claimed and usable. It stays this process's until the process ends.
+
+    A claim is an exclusive flock on CLAIMS/<kind>-<number>: the kernel drops it when the process
+    exits, however it exits, so nothing is ever left claimed. xdist workers and pytest runs of
+    other checkouts on this machine therefore never get the same number. The search starts at a
+    random candidate, so processes rarely contend; one process never gets a number twice.
+    """
+    candidates = list(candidates)
+    os.makedirs(CLAIMS, exist_ok=True)
+    start = random.randrange(len(candidates))
+    for first in candidates[start:] + candidates[:start]:
+        taken = []
+        for number in range(first, first + count) if count > 1 else [first]:
+            if not _lock(kind, number):
+                break
+            taken.append(number)
+            if not usable(number):
+                break
+        else:
+            return first
+        for number in taken:
+            _unlock(kind, number)
+    raise AssertionError("no %s left among %d candidates: all claimed or in use" % (kind, len(candidates)))
+
+
+def _port_is_free(port):
+    for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+        with socket.socket(socket.AF_INET, kind) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(("0.0.0.0", port))
+            except OSError:
+                return False
+    return True
+
+
+def claim_port(count=1):
+    """A host port (TCP and UDP) in 18400-18999, free now and claimed by no other test process;
+    with ``count``, the first of that many consecutive ones."""
+    return claim("port", range(18400, 19000 - count + 1), _port_is_free, count)
+
+
+def pytest_collection_modifyitems(items):
+    """Files marked slow first, in their order; then the rest in theirs. `make integration` hands
+    whole files to its two workers in this order (--dist loadfile --no-loadscope-reorder), so the
+    long files start early and the workers finish together instead of one waiting on the demo."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+# Fixtures -------------------------------------------------------------------------------------
+
 @pytest.fixture(scope="session")
 def testbed():
     """Facts written by tests/testbed/up.sh; the test bed must be up (make test brings it up)."""
@@ -67,11 +199,25 @@ def testbed():
 @pytest.fixture(scope="session")
 def docker_api(testbed):
     """The SDK's client, for arranging and checking state independently of the modules."""
-    import docker
-
     client = docker.APIClient(base_url=testbed["docker_host"], version="auto")
     yield client
     client.close()
+
+
+@pytest.fixture
+def registries(testbed):
+    """The test bed's two registries ('plain' and 'secure'), for arranging and inspecting what they hold."""
+    return {kind: Registry(testbed, kind) for kind in ("plain", "secure")}
+
+
+@pytest.fixture
+def arrange(docker_api, registries):
+    """Images and registry repositories made for one test, all removed afterwards (image_support.Arrange)."""
+    made = Arrange(docker_api, registries)
+    try:
+        yield made
+    finally:
+        made.cleanup()
 
 
 # -- fresh hosts (tests/testbed/hosts.py) ------------------------------------------------------------

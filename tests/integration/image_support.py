@@ -1,18 +1,17 @@
 """Arranging images and registry repositories for the image module tests, and removing them again.
 
-Everything made here is named with the prefix kapal-it-imga- and a per-run token, and every
-fixture removes what it made (local images, registry manifests, and the repository directory in
-the registry's storage, so that the catalog forgets it), also when a test fails.
+A support module, not a test file: the fixtures that use it (`registries`, `arrange`) are in
+conftest.py. Everything `Arrange` makes is named with the prefix kapal-it-imga- and a per-test
+token, and the fixture removes what it made (local images, registry manifests, and the repository
+directory in the registry's storage, so that the catalog forgets it), also when a test fails.
 """
 
 import io
-import json
 import os
 import shutil
 import tarfile
 import uuid
 
-import pytest
 import requests
 
 PREFIX = "kapal-it-imga"
@@ -54,10 +53,6 @@ def remove_images(docker_api, references):
             docker_api.remove_image(reference, force=True, noprune=False)
         except Exception:  # already gone  # pylint: disable=broad-except
             pass
-
-
-def local_tags_with_prefix(docker_api):
-    return [tag for image in docker_api.images() for tag in image.get("RepoTags") or [] if PREFIX in tag]
 
 
 class Registry:
@@ -105,9 +100,11 @@ class Registry:
                                     auth=self.auth, verify=self.verify, timeout=30)
         storage = os.path.join(TESTBED_DIR, STORAGE[self.kind], "data/docker/registry/v2/repositories")
         shutil.rmtree(os.path.join(storage, repository), ignore_errors=True)
-        parent = os.path.join(storage, repository.split("/")[0])
-        if repository.startswith(PREFIX) and os.path.isdir(parent) and not os.listdir(parent):
-            os.rmdir(parent)
+        if repository.startswith("kapal-it-") and "/" in repository:  # a test's own namespace: gone when empty
+            try:
+                os.rmdir(os.path.join(storage, repository.split("/")[0]))
+            except OSError:  # not empty (another repository lives there), or already gone
+                pass
 
 
 class Arrange:
@@ -144,21 +141,3 @@ class Arrange:
         remove_images(self.docker_api, self.images)
         for kind, repository in self.repositories:
             self.registries[kind].forget(repository)
-
-
-@pytest.fixture
-def registries(testbed):
-    return {kind: Registry(testbed, kind) for kind in ("plain", "secure")}
-
-
-@pytest.fixture
-def arrange(docker_api, registries):
-    made = Arrange(docker_api, registries)
-    try:
-        yield made
-    finally:
-        made.cleanup()
-
-
-def dumps(value):
-    return json.dumps(value, sort_keys=True)

@@ -3,7 +3,9 @@ value it refused, never with a traceback, and leaves the engine as it was.
 
 Each case is (module, arguments, option named in the message, value named in the message). The
 engine is snapshotted (ids of containers, images, volumes and networks whose names carry this
-file's prefix) before and after, so a bad value that half-creates something is caught.
+file's prefix and this process's token) before and after, so a bad value that half-creates
+something is caught, and the objects of tests running at the same time (test_faults.py and
+test_secrets.py share the prefix; another xdist worker runs this file with its own token) are not.
 """
 
 import os
@@ -122,11 +124,11 @@ def context(tmp_path_factory):
 
 
 def _named(names):
-    return any(PREFIX in (n or "") for n in names)
+    return any(PREFIX in (n or "") and TOKEN in (n or "") for n in names)
 
 
 def snapshot(docker_api):
-    """Ids of everything on the engine whose name carries this file's prefix."""
+    """Ids of everything on the engine whose name carries this file's prefix and this process's token."""
     return dict(
         containers=sorted(c["Id"] for c in docker_api.containers(all=True) if _named(c.get("Names") or [])),
         images=sorted(i["Id"] for i in docker_api.images() if _named(i.get("RepoTags") or [])),

@@ -12,12 +12,8 @@ import tempfile
 
 import pytest
 
-from tests.integration.conftest import run_module
+from tests.integration.conftest import quietly, run_module
 from tests.integration.events import mutating, recorded_events
-from tests.integration import image_support
-
-arrange = image_support.arrange  # fixtures
-registries = image_support.registries
 
 
 class Case:
@@ -86,24 +82,24 @@ def case_image_remove(arrange, docker_api, testbed):
 
 def case_volume_create(arrange, docker_api, testbed):
     name = "kapal-it-imga-%s-vol" % arrange.token
-    return Case("volume", {"name": name, "labels": {"a": "b"}}, cleanup=lambda: _quietly(docker_api.remove_volume, name))
+    return Case("volume", {"name": name, "labels": {"a": "b"}}, cleanup=lambda: quietly(docker_api.remove_volume, name))
 
 
 def case_volume_remove(arrange, docker_api, testbed):
     name = "kapal-it-imga-%s-vol" % arrange.token
     docker_api.create_volume(name)
-    return Case("volume", {"name": name, "state": "absent"}, cleanup=lambda: _quietly(docker_api.remove_volume, name))
+    return Case("volume", {"name": name, "state": "absent"}, cleanup=lambda: quietly(docker_api.remove_volume, name))
 
 
 def case_network_create(arrange, docker_api, testbed):
     name = "kapal-it-imga-%s-net" % arrange.token
-    return Case("network", {"name": name}, cleanup=lambda: _quietly(docker_api.remove_network, name))
+    return Case("network", {"name": name}, cleanup=lambda: quietly(docker_api.remove_network, name))
 
 
 def case_network_recreate(arrange, docker_api, testbed):
     name = "kapal-it-imga-%s-net" % arrange.token
     docker_api.create_network(name, internal=False)
-    return Case("network", {"name": name, "internal": True}, cleanup=lambda: _quietly(docker_api.remove_network, name))
+    return Case("network", {"name": name, "internal": True}, cleanup=lambda: quietly(docker_api.remove_network, name))
 
 
 def case_container_exec(arrange, docker_api, testbed):
@@ -119,7 +115,7 @@ def case_container_create(arrange, docker_api, testbed):
     name = "kapal-it-imga-%s-ctr" % arrange.token
     return Case("container", {"name": name, "image": testbed["busybox_image"], "command": ["sleep", "300"],
                               "network_mode": "none"},
-                cleanup=lambda: _quietly(docker_api.remove_container, name, force=True))
+                cleanup=lambda: quietly(docker_api.remove_container, name, force=True))
 
 
 def case_container_recreate(arrange, docker_api, testbed):
@@ -129,7 +125,7 @@ def case_container_recreate(arrange, docker_api, testbed):
     docker_api.start(name)
     return Case("container", {"name": name, "image": testbed["busybox_image"], "command": ["sleep", "301"],
                               "network_mode": "none"},
-                cleanup=lambda: _quietly(docker_api.remove_container, name, force=True))
+                cleanup=lambda: quietly(docker_api.remove_container, name, force=True))
 
 
 def case_containers_batch(arrange, docker_api, testbed):
@@ -137,21 +133,14 @@ def case_containers_batch(arrange, docker_api, testbed):
     return Case("containers", {"containers": [{"name": name} for name in names],
                                "defaults": {"image": testbed["busybox_image"], "command": ["sleep", "300"],
                                             "network_mode": "none"}},
-                cleanup=lambda: [_quietly(docker_api.remove_container, name, force=True) for name in names])
-
-
-def _quietly(call, *args, **kwargs):
-    try:
-        call(*args, **kwargs)
-    except Exception:  # pylint: disable=broad-except
-        pass
+                cleanup=lambda: [quietly(docker_api.remove_container, name, force=True) for name in names])
 
 
 CASES = [value for key, value in sorted(globals().items()) if key.startswith("case_")]
 
 
 @pytest.mark.parametrize("make_case", CASES, ids=[c.__name__[5:] for c in CASES])
-def test_check_mode_predicts_a_change_and_writes_nothing(make_case, arrange, docker_api, testbed):  # pylint: disable=redefined-outer-name
+def test_check_mode_predicts_a_change_and_writes_nothing(make_case, arrange, docker_api, testbed):
     case = make_case(arrange, docker_api, testbed)
     try:
         with recorded_events(docker_api) as events:

@@ -6,10 +6,12 @@ import re
 import subprocess
 import sys
 
-import docker.errors
 import pytest
 
 from tests.conftest import COLLECTIONS, ROOT
+from tests.integration.conftest import quietly
+
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
 
 BIN = os.path.dirname(sys.executable)
 PREFIX = "kapal-it-conn-%d" % os.getpid()
@@ -36,13 +38,6 @@ def _run_container(docker_api, name, image, command=("sleep", "infinity")):
     docker_api.start(name)
 
 
-def _remove(docker_api, name):
-    try:
-        docker_api.remove_container(name, force=True)
-    except docker.errors.NotFound:
-        pass
-
-
 @pytest.fixture(scope="module")
 def containers(docker_api, testbed):
     """Three running python containers, each with an unprivileged user `kapal`."""
@@ -54,7 +49,7 @@ def containers(docker_api, testbed):
         yield names
     finally:
         for name in names:
-            _remove(docker_api, name)
+            quietly(docker_api.remove_container, name, force=True)
 
 
 @pytest.fixture
@@ -65,7 +60,7 @@ def stopped_container(docker_api, testbed):
         docker_api.wait(name)
         yield name
     finally:
-        _remove(docker_api, name)
+        quietly(docker_api.remove_container, name, force=True)
 
 
 @pytest.fixture
@@ -75,7 +70,7 @@ def busybox_container(docker_api, testbed):
         _run_container(docker_api, name, testbed["busybox_image"], ["sleep", "3600"])
         yield name
     finally:
-        _remove(docker_api, name)
+        quietly(docker_api.remove_container, name, force=True)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,9 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import run_module
+from tests.integration.conftest import claim_port, converge, remove_containers, run_module
+
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
 
 PREFIX = "kapal-it-ctr-"
 
@@ -25,9 +27,7 @@ def name(docker_api):
     """A unique container name; every container whose name starts with it is removed afterwards."""
     unique = "%s%s" % (PREFIX, uuid.uuid4().hex[:8])
     yield unique
-    for entry in docker_api.containers(all=True):
-        if any(n.lstrip("/").startswith(unique) for n in entry.get("Names") or []):
-            docker_api.remove_container(entry["Id"], force=True, v=True)
+    remove_containers(docker_api, unique)
 
 
 @pytest.fixture
@@ -46,24 +46,6 @@ def network(docker_api):
     docker_api.create_network(unique)
     yield unique
     docker_api.remove_network(unique)
-
-
-def converge(args, changed=True, module="container"):
-    """check mode -> real run -> check mode again -> real run again; returns the first real run."""
-    check = run_module(module, args, check_mode=True, diff=True)
-    assert check.rc == 0, check
-    assert check["changed"] is changed, check
-    real = run_module(module, args, diff=True)
-    assert real.rc == 0, real
-    assert real["changed"] is changed, real
-    assert real["actions"] == check["actions"]
-    assert real["diff"] == check["diff"]
-    again = run_module(module, args, check_mode=True)
-    assert again.rc == 0 and again["changed"] is False, again
-    again = run_module(module, args)
-    assert again.rc == 0 and again["changed"] is False, again
-    assert (again["container"] or {}).get("Id") == (real["container"] or {}).get("Id")
-    return real
 
 
 @pytest.fixture
@@ -86,24 +68,26 @@ def fetch(port):
 
 
 def test_serves_on_its_published_port(name, bed):
-    args = busybox(name, bed, command="httpd -f -p 80 -h /var/www", published_ports=["18101:80"], wait="running")
+    first, second = claim_port(), claim_port()
+    args = busybox(name, bed, command="httpd -f -p 80 -h /var/www", published_ports=["%d:80" % first], wait="running")
     result = converge(args)
     assert result["actions"] == ["create", "start"]
     assert result["diff"]["before"] == {"state": "absent"}
-    assert result["diff"]["after"]["published_ports"] == ["18101:80/tcp"]
-    assert "kapal test busybox" in fetch(18101)
-    moved = converge(dict(args, published_ports=["127.0.0.1:18102:80"]))
+    assert result["diff"]["after"]["published_ports"] == ["%d:80/tcp" % first]
+    assert "kapal test busybox" in fetch(first)
+    moved = converge(dict(args, published_ports=["127.0.0.1:%d:80" % second]))
     assert moved["actions"] == ["recreate: published_ports changed", "start"]
     assert moved["container"]["Id"] != result["container"]["Id"]
-    assert "kapal test busybox" in fetch(18102)
+    assert "kapal test busybox" in fetch(second)
 
 
 def test_random_host_port_and_ranges(name, bed, docker_api):
-    args = busybox(name, bed, ports=["80", "18103-18104:9000-9001/udp"])
+    low = claim_port(count=2)
+    args = busybox(name, bed, ports=["80", "%d-%d:9000-9001/udp" % (low, low + 1)])
     converge(args)
     bindings = docker_api.inspect_container(name)["NetworkSettings"]["Ports"]
     assert int(bindings["80/tcp"][0]["HostPort"]) > 0
-    assert bindings["9001/udp"][0]["HostPort"] == "18104"
+    assert bindings["9001/udp"][0]["HostPort"] == str(low + 1)
 
 
 def test_bind_volume_reads_and_writes(name, bed, tmp_path, docker_api):
@@ -211,13 +195,14 @@ def test_states(name, bed):
 
 
 def test_recreate_carries_over_what_the_task_does_not_manage(name, bed, docker_api):
-    converge(busybox(name, bed, published_ports=["18105:80"], memory="64m", env={"A": "1"}))
+    port = claim_port()
+    converge(busybox(name, bed, published_ports=["%d:80" % port], memory="64m", env={"A": "1"}))
     # A later task manages only env: the ports and memory stay.
     result = converge(dict(name=name, env={"A": "2"}))
     host = docker_api.inspect_container(name)["HostConfig"]
     assert result["actions"] == ["recreate: env changed", "kept from the old container: command, published_ports, networks, memory",
                                  "start"]
-    assert host["PortBindings"] == {"80/tcp": [{"HostIp": "", "HostPort": "18105"}]}
+    assert host["PortBindings"] == {"80/tcp": [{"HostIp": "", "HostPort": str(port)}]}
     assert host["Memory"] == 64 * 1024 ** 2
     assert docker_api.inspect_container(name)["Config"]["Cmd"] == ["sleep", "3600"]
 

@@ -5,16 +5,9 @@ import time
 
 import pytest
 
-from tests.integration.conftest import run_module
+from tests.integration.conftest import quietly, run_module
 
 PREFIX = "kapal-it-ctrd-exec-%d" % os.getpid()
-
-
-def _remove(docker_api, name):
-    try:
-        docker_api.remove_container(name, force=True)
-    except Exception:  # noqa: BLE001 - cleanup: the container may never have been made
-        pass
 
 
 @pytest.fixture
@@ -25,7 +18,7 @@ def box(docker_api, testbed):
         docker_api.start(name)
         yield name
     finally:
-        _remove(docker_api, name)
+        quietly(docker_api.remove_container, name, force=True)
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def stopped(docker_api, testbed):
         docker_api.create_container(testbed["busybox_image"], command=["true"], name=name)
         yield name
     finally:
-        _remove(docker_api, name)
+        quietly(docker_api.remove_container, name, force=True)
 
 
 def exists_in(docker_api, container, path):

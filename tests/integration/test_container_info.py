@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tests.integration.conftest import run_module
+from tests.integration.conftest import quietly, run_module
 
 PREFIX = "kapal-it-ctrd-info-%d" % os.getpid()
 
@@ -23,10 +23,7 @@ def pair(docker_api, testbed):
         yield running, stopped
     finally:
         for name in (running, stopped):
-            try:
-                docker_api.remove_container(name, force=True)
-            except Exception:  # noqa: BLE001 - cleanup: the container may never have been made
-                pass
+            quietly(docker_api.remove_container, name, force=True)
 
 
 def names(result):

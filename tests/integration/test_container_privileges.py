@@ -7,16 +7,11 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import run_module
-from tests.integration.test_container import converge
+from tests.integration.conftest import converge, remove_containers, run_module
+
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
 
 PREFIX = "kapal-it-ctr2-"
-
-
-def _remove_named(docker_api, prefix):
-    for entry in docker_api.containers(all=True):
-        if any(n.lstrip("/").startswith(prefix) for n in entry.get("Names") or []):
-            docker_api.remove_container(entry["Id"], force=True, v=True)
 
 
 @pytest.fixture
@@ -24,7 +19,7 @@ def name(docker_api):
     """A unique container name; every container whose name starts with it is removed afterwards."""
     unique = "%s%s" % (PREFIX, uuid.uuid4().hex[:8])
     yield unique
-    _remove_named(docker_api, unique)
+    remove_containers(docker_api, unique)
 
 
 def busybox(name, testbed, **options):

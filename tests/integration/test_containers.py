@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import run_module
+from tests.integration.conftest import remove_containers, run_module
 
 PREFIX = "kapal-it-ctr-"
 
@@ -15,9 +15,7 @@ def group(docker_api):
     unique = "%sgrp-%s" % (PREFIX, uuid.uuid4().hex[:8])
     docker_api.create_network(unique)
     yield unique
-    for entry in docker_api.containers(all=True):
-        if any(n.lstrip("/").startswith(unique) for n in entry.get("Names") or []):
-            docker_api.remove_container(entry["Id"], force=True, v=True)
+    remove_containers(docker_api, unique)
     docker_api.remove_network(unique)
 
 

@@ -6,8 +6,12 @@ import subprocess
 import sys
 import urllib.request
 
+import pytest
+
 from tests.conftest import COLLECTIONS, ROOT
 from tests.integration.events import mutating, recorded_events
+
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
 
 
 def _play():

@@ -2,8 +2,9 @@
 in the middle of a play, and two plays reconciling the same containers at once.
 
 The registry and the engine that are stopped here are this file's own throw-away daemons (never
-the test bed's): a docker-registry on 127.0.0.1:5091 and a dockerd on a socket under /tmp with its
-own data root, exec root, pid file, containerd namespaces and bridge.
+the test bed's): a docker-registry on a claimed port of 127.0.0.1 and a dockerd on a socket under
+/tmp with its own data root, exec root, pid file, containerd namespaces and bridge (its subnet
+claimed too), so that two runs of this file at once (xdist, or another checkout) never meet.
 """
 
 import json
@@ -20,12 +21,11 @@ import pytest
 import requests
 
 from tests.conftest import COLLECTIONS, ROOT
-from tests.integration.conftest import run_module
+from tests.integration.conftest import claim, claim_port, containers_named, remove_containers, run_module
+
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
 
 PREFIX = "kapal-it-rel-"
-REGISTRY = "127.0.0.1:5091"
-BRIDGE = "kapal-rel-br0"
-BRIDGE_ADDR = "172.31.253.1/24"
 
 
 def _wait_for(probe, what, seconds=60):
@@ -45,33 +45,25 @@ def _assert_one_line(result, *needles):
     return msg
 
 
-def _prefixed(docker_api, prefix):
-    return [c for c in docker_api.containers(all=True) if any(n.lstrip("/").startswith(prefix) for n in c.get("Names") or [])]
-
-
-def _remove_prefixed(docker_api, prefix):
-    for entry in _prefixed(docker_api, prefix):
-        docker_api.remove_container(entry["Id"], force=True, v=True)
-
-
 # A registry of our own, stopped after arranging -----------------------------------------------
 
 @pytest.fixture(scope="module")
 def dead_registry(docker_api, testbed):
     """A registry that held an image and is now down: (registry address, repository, local reference)."""
+    registry = "127.0.0.1:%d" % claim_port()
     root = tempfile.mkdtemp(prefix="kapal-it-rel-registry-")
     config = os.path.join(root, "config.yml")
     with open(config, "w") as handle:
         handle.write("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s/data\n"
-                     "http:\n  addr: %s\n" % (root, REGISTRY))
+                     "http:\n  addr: %s\n" % (root, registry))
     proc = subprocess.Popen(["/usr/bin/docker-registry", "serve", config], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     repository = "%sfault-%s/app" % (PREFIX, uuid.uuid4().hex[:8])
-    local = "%s/%s" % (REGISTRY, repository)
+    local = "%s/%s" % (registry, repository)
     try:
         def answers():
             try:
-                return requests.get("http://%s/v2/" % REGISTRY, timeout=2).status_code == 200
+                return requests.get("http://%s/v2/" % registry, timeout=2).status_code == 200
             except requests.RequestException:
                 return False
         _wait_for(answers, "the throw-away registry answering")
@@ -81,7 +73,7 @@ def dead_registry(docker_api, testbed):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    yield REGISTRY, repository, local
+    yield registry, repository, local
     for tag in ("1", "2"):
         try:
             docker_api.remove_image("%s:%s" % (local, tag))
@@ -132,19 +124,30 @@ def test_a_killed_container_is_started_again(docker_api, testbed):
         assert again.rc == 0 and again["changed"] is True, again
         assert docker_api.inspect_container(name)["State"]["Running"] is True
         assert again["container"]["Id"] == first["container"]["Id"]
-        assert len(_prefixed(docker_api, name)) == 1
+        assert len(containers_named(docker_api, name)) == 1
         settled = run_module("container", args)
         assert settled.rc == 0 and settled["changed"] is False, settled
     finally:
-        _remove_prefixed(docker_api, name)
+        remove_containers(docker_api, name)
 
 
 # An engine of our own, stopped in the middle of a play ----------------------------------------
 
+def _subnet_is_free(octet):
+    addresses = subprocess.run(["ip", "-4", "-o", "addr", "show"], capture_output=True, text=True, check=True).stdout
+    return " 172.31.%d." % octet not in addresses
+
+
 class OwnEngine:
-    """A throw-away dockerd: vfs storage, its own bridge, no iptables; started and stopped by pid."""
+    """A throw-away dockerd: vfs storage, its own bridge, no iptables; started and stopped by pid.
+
+    The bridge's subnet 172.31.<octet>.0/24 is claimed (conftest.claim) and names the bridge and the
+    containerd namespaces, so two of these engines never share one."""
 
     def __init__(self):
+        octet = claim("rel-engine-subnet", range(200, 255), _subnet_is_free)
+        self.bridge, self.bridge_addr = "kapal-rel-%d" % octet, "172.31.%d.1/24" % octet
+        self.namespace = "kapal-rel-%d" % octet
         self.root = tempfile.mkdtemp(prefix="kapal-rel-engine-")
         self.socket = "/tmp/kapal-rel-%s.sock" % uuid.uuid4().hex[:8]
         self.host = "unix://" + self.socket
@@ -152,16 +155,16 @@ class OwnEngine:
         self.proc = None
 
     def start(self):
-        if subprocess.run(["ip", "link", "show", BRIDGE], capture_output=True, check=False).returncode != 0:
-            subprocess.run(["ip", "link", "add", BRIDGE, "type", "bridge"], check=True)
-            subprocess.run(["ip", "addr", "add", BRIDGE_ADDR, "dev", BRIDGE], check=True)
-            subprocess.run(["ip", "link", "set", BRIDGE, "up"], check=True)
+        if subprocess.run(["ip", "link", "show", self.bridge], capture_output=True, check=False).returncode != 0:
+            subprocess.run(["ip", "link", "add", self.bridge, "type", "bridge"], check=True)
+            subprocess.run(["ip", "addr", "add", self.bridge_addr, "dev", self.bridge], check=True)
+            subprocess.run(["ip", "link", "set", self.bridge, "up"], check=True)
         log = open(os.path.join(self.root, "log"), "a")  # pylint: disable=consider-using-with
         self.proc = subprocess.Popen(
             ["/usr/sbin/dockerd", "--data-root", os.path.join(self.root, "data"),
              "--exec-root", os.path.join(self.root, "exec"), "--pidfile", self.pidfile, "--host", self.host,
-             "--bridge", BRIDGE, "--iptables=false", "--ip-masq=false", "--storage-driver", "vfs",
-             "--containerd-namespace", "kapal-rel", "--containerd-plugins-namespace", "kapal-rel-p"],
+             "--bridge", self.bridge, "--iptables=false", "--ip-masq=false", "--storage-driver", "vfs",
+             "--containerd-namespace", self.namespace, "--containerd-plugins-namespace", self.namespace + "-p"],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True,
         )
         log.close()
@@ -200,7 +203,7 @@ class OwnEngine:
             except Exception:  # pylint: disable=broad-except
                 pass
         self.stop()
-        subprocess.run(["ip", "link", "del", BRIDGE], capture_output=True, check=False)
+        subprocess.run(["ip", "link", "del", self.bridge], capture_output=True, check=False)
         # vfs layers and the exec root hold mounts only while the daemon runs; it is stopped now.
         subprocess.run(["umount", "-R", os.path.join(self.root, "exec")], capture_output=True, check=False)
         shutil.rmtree(self.root, ignore_errors=True)
@@ -283,9 +286,9 @@ def test_engine_stopped_mid_play_fails_clearly_and_a_rerun_converges(own_engine,
         for name in names:
             found = [c for c in client.containers(all=True) if "/" + name in (c.get("Names") or [])]
             assert len(found) == 1 and found[0]["State"] == "running", found
-        assert len(_prefixed(client, "%smid-%s" % (PREFIX, token))) == 3
+        assert len(containers_named(client, "%smid-%s" % (PREFIX, token))) == 3
     finally:
-        _remove_prefixed(client, "%smid-%s" % (PREFIX, token))
+        remove_containers(client, "%smid-%s" % (PREFIX, token))
         client.close()
 
 
@@ -326,11 +329,11 @@ def test_two_plays_reconciling_the_same_ten_containers_at_once(docker_api, testb
         for proc, output in zip(procs, outputs):
             assert "Traceback" not in output, output
             assert proc.returncode == 0, output
-        found = _prefixed(docker_api, prefix)
+        found = containers_named(docker_api, prefix)
         assert sorted(n.lstrip("/") for c in found for n in c["Names"]) == [c["name"] for c in containers]
         assert all(c["State"] == "running" for c in found), found
         settled = run_playbook(str(play), {}, str(tmp_path / "run0"))
         output = settled.communicate(timeout=600)[0]
         assert settled.returncode == 0 and "changed=0 " in output, output
     finally:
-        _remove_prefixed(docker_api, prefix)
+        remove_containers(docker_api, prefix)

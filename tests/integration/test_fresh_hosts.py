@@ -15,6 +15,8 @@ import pytest
 from tests.conftest import COLLECTIONS
 from tests.testbed import hosts
 
+pytestmark = pytest.mark.slow  # fresh hosts take minutes: handed to a worker first (conftest)
+
 BIN = os.path.dirname(sys.executable)
 RELEASES = ("12", "13", "14")
 

@@ -3,11 +3,7 @@
 import pytest
 
 from tests.integration.conftest import run_module
-from tests.integration import image_support
 from tests.integration.image_support import push
-
-arrange = image_support.arrange  # fixtures
-registries = image_support.registries
 
 
 def absent(docker_api, reference):

@@ -1,11 +1,7 @@
 """kapal.docker.image_push against the test bed's engine and registries."""
 
 from tests.integration.conftest import run_module
-from tests.integration import image_support
 from tests.integration.image_support import PREFIX
-
-arrange = image_support.arrange  # fixtures
-registries = image_support.registries
 
 
 def tags_of(docker_api, image_id):

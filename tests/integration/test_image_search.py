@@ -1,10 +1,6 @@
 """kapal.docker.image_search against the test bed's registries (and the engine's Docker Hub search)."""
 
 from tests.integration.conftest import run_module
-from tests.integration import image_support
-
-arrange = image_support.arrange  # fixtures
-registries = image_support.registries
 
 
 def creds(testbed):

@@ -5,12 +5,12 @@ import os
 import subprocess
 import sys
 
-import docker.errors
 import pytest
 
 from ansible_collections.kapal.docker.plugins.module_utils._engine import Engine, EngineConfig
 
 from tests.conftest import COLLECTIONS, ROOT
+from tests.integration.conftest import quietly
 
 BIN = os.path.dirname(sys.executable)
 PREFIX = "kapal-it-conn-inv-%d" % os.getpid()
@@ -43,14 +43,7 @@ def fleet(docker_api, testbed):
         yield {"running": running, "stopped": stopped, "unlabelled": unlabelled}
     finally:
         for name in running + [stopped, unlabelled]:
-            _remove(docker_api, name)
-
-
-def _remove(docker_api, name):
-    try:
-        docker_api.remove_container(name, force=True)
-    except docker.errors.NotFound:
-        pass
+            quietly(docker_api.remove_container, name, force=True)
 
 
 def _inventory_file(tmp_path, extra=""):
@@ -136,7 +129,7 @@ def test_cache(fleet, tmp_path, docker_api, testbed):
         assert sorted(_list(path)["_meta"]["hostvars"]) == sorted(fleet["running"])
         assert sorted(_list(path, "--flush-cache")["_meta"]["hostvars"]) == sorted(fleet["running"] + [late])
     finally:
-        _remove(docker_api, late)
+        quietly(docker_api.remove_container, late, force=True)
 
 
 def test_play_through_the_inventory(fleet, tmp_path):
@@ -229,7 +222,7 @@ def tls_container(fleet, docker_api, testbed):
         client.start(name)
         yield "%s_%s" % (name, client.inspect_container(name)["Id"][:12]), name
     finally:
-        _remove(client, name)
+        quietly(client.remove_container, name, force=True)
         if not had_image:
             client.remove_image(image, force=True)
         engine.close()

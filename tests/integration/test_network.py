@@ -4,19 +4,12 @@ import os
 
 import pytest
 
-from tests.integration.conftest import run_module
+from tests.integration.conftest import claim, quietly, run_module
 
 PREFIX = "kapal-it-ctrd-net-%d" % os.getpid()
-OCTET = os.getpid() % 200 + 20
+OCTET = claim("network-subnet", range(20, 220))  # this process's own 10.231.<octet>.0/24 and 10.232.<octet>.0/24
 SUBNET_A = "10.231.%d.0/24" % OCTET
 SUBNET_B = "10.232.%d.0/24" % OCTET
-
-
-def _quietly(action, *args, **kwargs):
-    try:
-        action(*args, **kwargs)
-    except Exception:  # noqa: BLE001 - cleanup: the object may never have been made
-        pass
 
 
 @pytest.fixture
@@ -25,9 +18,9 @@ def network(docker_api):
     try:
         yield name
     finally:
-        _quietly(docker_api.remove_container, PREFIX + "-box", force=True)
-        _quietly(docker_api.remove_container, PREFIX + "-stopped", force=True)
-        _quietly(docker_api.remove_network, name)
+        quietly(docker_api.remove_container, PREFIX + "-box", force=True)
+        quietly(docker_api.remove_container, PREFIX + "-stopped", force=True)
+        quietly(docker_api.remove_network, name)
 
 
 @pytest.fixture

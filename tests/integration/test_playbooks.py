@@ -2,8 +2,9 @@
 
 Localhost is the only host of an inventory written here, in the group docker_hosts, with two
 small busybox httpd services provisioned by site.yml (the engine role leaves the running engine
-alone). Every name starts with kapal-it-books-, host ports are 18300-18301, and everything is
-removed at the end.
+alone). Every name starts with kapal-it-runbooks-<token>-, the two host ports are claimed
+(conftest.claim_port), and everything is removed at the end: another run of this file at the same
+time (another checkout) never meets this one.
 """
 
 import json
@@ -12,17 +13,21 @@ import re
 import subprocess
 import sys
 import urllib.request
+import uuid
 
 import docker.errors
 import pytest
 
 from tests.conftest import COLLECTIONS, ROOT
-from tests.integration.conftest import run_module
+from tests.integration.conftest import claim_port, remove_containers, run_module
 
-PREFIX = "kapal-it-books-"
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
+
+TOKEN = uuid.uuid4().hex[:8]
+PREFIX = "kapal-it-runbooks-%s-" % TOKEN
 WEB, API = PREFIX + "web", PREFIX + "api"
-WEB_PORT, API_PORT = 18300, 18301
-IMAGE_REPO = "kapal-it-books/web"
+WEB_PORT, API_PORT = claim_port(), claim_port()
+IMAGE_REPO = "kapal-it-runbooks-%s/web" % TOKEN
 HTTPD = ["httpd", "-f", "-p", "80", "-h", "/var/www"]
 
 
@@ -50,8 +55,7 @@ def _page(port):
 
 
 def _cleanup(docker_api):
-    for container in docker_api.containers(all=True, filters={"name": PREFIX}):
-        docker_api.remove_container(container["Id"], force=True)
+    remove_containers(docker_api, PREFIX)
     for image in docker_api.images(name=IMAGE_REPO):
         docker_api.remove_image(image["Id"], force=True)
 
@@ -207,16 +211,25 @@ def test_rollout_check_mode_changes_nothing(site, play, docker_api):
 
 def test_prune_check_mode_reports_then_removes_a_stopped_service(site, play, docker_api):
     docker_api.stop(API, timeout=1)
-    checked = play("prune", "--check", prune_name=PREFIX)
+    refused = play("prune", "--check", prune_name=PREFIX)
+    assert refused.returncode != 0 and "prune_name: no longer supported" in refused.stdout, refused.stdout[-3000:]
+
+    checked = play("prune", "--check", prune_service=[API, WEB])
     assert checked.returncode == 0, checked.stdout[-5000:]
     assert "would remove containers: %s" % API in checked.stdout
     assert docker_api.containers(all=True, filters={"name": API})
 
-    result = play("prune", prune_name=PREFIX)
+    young = play("prune", prune_service=API, prune_until="1h")
+    assert young.returncode == 0 and "removed containers: none" in young.stdout, young.stdout[-5000:]
+    assert _recap(young.stdout)["changed"] == 0
+
+    result = play("prune", prune_service=API)
     assert result.returncode == 0, result.stdout[-5000:]
     assert "removed containers: %s" % API in result.stdout
     assert not docker_api.containers(all=True, filters={"name": API})
     assert docker_api.containers(filters={"name": WEB})
+    again = play("prune", prune_service=API)
+    assert _recap(again.stdout)["changed"] == 0, again.stdout[-5000:]
 
 
 # --- restart needs a name or restart_all; the service role's rollback (names fixrb-, ports 18320-18321) ---

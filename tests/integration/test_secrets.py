@@ -4,7 +4,6 @@ arguments), for successful runs and for refused ones (wrong password, wrong key)
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -12,6 +11,7 @@ import uuid
 import pytest
 
 from tests.conftest import COLLECTIONS, ROOT
+from tests.integration.conftest import quietly
 from tests.integration.image_support import Registry
 
 PREFIX = "kapal-it-rel-"
@@ -52,14 +52,8 @@ def secure(testbed, docker_api):
     docker_api.tag(testbed["busybox_image"], full, "1")
     yield full
     for reference in (full + ":1", full + ":2"):
-        try:
-            docker_api.remove_image(reference)
-        except Exception:  # pylint: disable=broad-except
-            pass
+        quietly(docker_api.remove_image, reference)
     registry.forget(repository)
-    storage = os.path.join(os.path.dirname(testbed["registry_password_file"]), os.pardir,
-                           "registry-secure/data/docker/registry/v2/repositories", repository.split("/", maxsplit=1)[0])
-    shutil.rmtree(os.path.normpath(storage), ignore_errors=True)
 
 
 def _registry_tasks(full, password_var, ignore_errors):

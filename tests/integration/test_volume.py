@@ -4,16 +4,9 @@ import os
 
 import pytest
 
-from tests.integration.conftest import run_module
+from tests.integration.conftest import quietly, run_module
 
 PREFIX = "kapal-it-ctrd-vol-%d" % os.getpid()
-
-
-def _quietly(action, *args, **kwargs):
-    try:
-        action(*args, **kwargs)
-    except Exception:  # noqa: BLE001 - cleanup: the object may never have been made
-        pass
 
 
 @pytest.fixture
@@ -22,7 +15,7 @@ def volume(docker_api):
     try:
         yield name
     finally:
-        _quietly(docker_api.remove_volume, name, force=True)
+        quietly(docker_api.remove_volume, name, force=True)
 
 
 @pytest.fixture
@@ -35,7 +28,7 @@ def user(docker_api, testbed, volume):
                                     host_config=docker_api.create_host_config(binds=["%s:/data" % volume]))
         yield name
     finally:
-        _quietly(docker_api.remove_container, name, force=True)
+        quietly(docker_api.remove_container, name, force=True)
 
 
 def volume_names(docker_api):
@@ -133,7 +126,7 @@ def test_absent_check_run_and_idempotence(volume, docker_api):
 
 def test_bad_input_fails_naming_option_and_value(volume, docker_api):
     result = run_module("volume", {"name": volume, "labels": {"app": {"nested": 1}}})
-    assert result.failed and result["msg"] == "labels: app must be a string, got {'nested': 1}"
+    assert result.failed and result["msg"] == "labels: value of app must be a string, number or boolean, got {'nested': 1}"
     result = run_module("volume", {"name": volume, "recreate": "sometimes"})
     assert result.failed and "recreate" in result["msg"] and "sometimes" in result["msg"]
     result = run_module("volume", {"name": volume, "driver": "kapal-no-such-driver"})

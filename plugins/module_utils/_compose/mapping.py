@@ -3,7 +3,7 @@
 """A Compose service as kapal.docker.container parameters, with Compose's names and labels.
 
 ``container_params(project, service, number)`` gives the parameters of one container (replica
-``number``, from 1) under the option names of ``_container_options.OPTIONS``; ``network_params``
+``number``, from 1) under the option names of ``_container.options.OPTIONS``; ``network_params``
 and ``volume_params`` the project's networks and volumes as kapal.docker.network / volume would
 take them. Names and labels are the Compose CLI's (``<project>-<service>-<n>``,
 ``<project>_<network>``, ``com.docker.compose.*``) so that ``docker compose ps`` and ``down``

@@ -15,7 +15,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._compose.mapping impo
     volume_params,
 )
 from ansible_collections.kapal.docker.plugins.module_utils._compose.model import ComposeError
-from ansible_collections.kapal.docker.plugins.module_utils._container_options import OPTION_BY_NAME, parse_options
+from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTION_BY_NAME, parse_options
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "compose")
 # Options another change adds to the container option table; the mapping already fills them.

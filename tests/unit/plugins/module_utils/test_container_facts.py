@@ -4,7 +4,8 @@ import contextlib
 
 import pytest
 
-from ansible_collections.kapal.docker.plugins.module_utils._container_facts import container_facts, normalize_filters
+from ansible_collections.kapal.docker.plugins.module_utils._container.facts import container_facts, normalize_filters
+from ansible_collections.kapal.docker.plugins.module_utils._engine import Engine
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError
 
 
@@ -43,7 +44,9 @@ class FakeApi:
         return {"Id": self.known[name], "Name": "/" + name}
 
 
-class FakeEngine:
+class FakeEngine(Engine):
+    api = None
+
     def __init__(self, known):
         self.api = FakeApi(known)
 

@@ -4,18 +4,17 @@ import copy
 
 import pytest
 
-from ansible_collections.kapal.docker.plugins.module_utils._container_options import (
+from ansible_collections.kapal.docker.plugins.module_utils._container.options import (
     CONTROL_SPEC,
     OPTION_BY_NAME,
     OPTIONS,
     argument_spec,
     parse_options,
-    parse_pull,
-    plain,
     resolve_comparisons,
-    same,
 )
-from ansible_collections.kapal.docker.plugins.module_utils._containers import Desired, desired_list, diff_of, plan
+from ansible_collections.kapal.docker.plugins.module_utils._container.parsers import parse_pull
+from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired, diff_of, plain, plan, same
+from ansible_collections.kapal.docker.plugins.module_utils._container.tasks import desired_list
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
 
 BUSYBOX = {
@@ -355,7 +354,7 @@ def _plan(params, current, image=None):
     spec = argument_spec(defaults=False)
     aliases = dict((alias, name) for name, entry in spec.items() for alias in entry.get("aliases") or [])
     desired = Desired.from_params(dict((aliases.get(key, key), value) for key, value in params.items()))
-    return desired, plan(desired, current, REAL_IMAGE if image is None else image, desired.comparisons)
+    return desired, plan(desired, current, REAL_IMAGE if image is None else image)
 
 
 def _changed(current, **host_or_config):
@@ -430,7 +429,7 @@ def test_a_restart_policy_change_drops_the_retry_count_as_docker_update_does():
 
 
 def test_a_recreate_never_carries_a_retry_count_into_another_policy():
-    from ansible_collections.kapal.docker.plugins.module_utils._containers import carry_over, create_body
+    from ansible_collections.kapal.docker.plugins.module_utils._container.plan import carry_over, create_body
 
     desired, _result = _plan(dict(name="web", restart_policy="always", hostname="x"), REAL)
     body = create_body(desired, REAL_IMAGE, REAL, carry_over(desired, REAL, REAL_IMAGE))
@@ -438,7 +437,7 @@ def test_a_recreate_never_carries_a_retry_count_into_another_policy():
 
 
 def test_removing_a_memory_limit_recreates_without_it():
-    from ansible_collections.kapal.docker.plugins.module_utils._containers import carry_over, create_body
+    from ansible_collections.kapal.docker.plugins.module_utils._container.plan import carry_over, create_body
 
     desired, result = _plan(dict(name="web", memory=0, cpus=0), REAL)
     assert result.describe() == ["recreate: memory, cpus changed", "start"]
@@ -447,7 +446,7 @@ def test_removing_a_memory_limit_recreates_without_it():
 
 
 def test_a_recreate_carries_the_new_options_the_task_does_not_give():
-    from ansible_collections.kapal.docker.plugins.module_utils._containers import carry_over, create_body
+    from ansible_collections.kapal.docker.plugins.module_utils._container.plan import carry_over, create_body
 
     desired, _result = _plan(dict(name="web", hostname="other"), REAL)
     body = create_body(desired, REAL_IMAGE, REAL, carry_over(desired, REAL, REAL_IMAGE))

@@ -2,20 +2,20 @@
 
 import pytest
 
-from ansible_collections.kapal.docker.plugins.module_utils._containers import (
+from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult
+from ansible_collections.kapal.docker.plugins.module_utils._container.plan import (
     Desired,
-    ItemResult,
-    Outcome,
     Plan,
-    batch_result,
     carry_over,
     create_body,
     diff_of,
     never_ran,
     plan,
-    task_result,
     with_carry_over,
 )
+from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import Outcome
+from ansible_collections.kapal.docker.plugins.module_utils._container.tasks import batch_result, task_result
+from ansible_collections.kapal.docker.plugins.module_utils._engine import Engine
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, PartialFailure
 
 IMAGE = {"Id": "sha256:new", "RepoTags": ["kapal-test/busybox:latest"], "Config": {"Cmd": ["sh"], "Env": ["PATH=/bin"], "Labels": {"vendor": "kapal"}}}
@@ -49,7 +49,7 @@ def recreate_body(d, current, image, old_image, engine_info=None):
 def run_plan(params, current, image="default"):
     image = IMAGE if image == "default" else image
     d = desired(**params)
-    return plan(d, current, image, d.comparisons)
+    return plan(d, current, image)
 
 
 CASES = [
@@ -139,14 +139,14 @@ def test_plan_describes_itself():
 def test_diff_shows_only_what_differs():
     d = desired(env={"A": "2"}, labels={"app": "web"})
     current = container()
-    p = plan(d, current, IMAGE, d.comparisons)
+    p = plan(d, current, IMAGE)
     assert diff_of(d, current, p) == dict(before={"env": {"PATH": "/bin", "A": "1"}},
                                           after={"env": {"PATH": "/bin", "A": "2"}})
     d = desired(state="stopped")
-    assert diff_of(d, current, plan(d, current, IMAGE, d.comparisons)) == dict(
+    assert diff_of(d, current, plan(d, current, IMAGE)) == dict(
         before={"state": "running"}, after={"state": "stopped"})
     d = desired(image="busybox", published_ports=["8080:80"])
-    p = plan(d, None, IMAGE, d.comparisons)
+    p = plan(d, None, IMAGE)
     assert diff_of(d, None, p) == dict(
         before={"state": "absent"}, after={"image": "busybox", "published_ports": ["8080:80/tcp"], "state": "running"})
 
@@ -212,7 +212,7 @@ def test_recreate_without_the_old_image_keeps_everything():
 
 
 def test_desired_list_applies_defaults_and_validates_items():
-    from ansible_collections.kapal.docker.plugins.module_utils._containers import desired_list
+    from ansible_collections.kapal.docker.plugins.module_utils._container.tasks import desired_list
 
     items = desired_list([dict(name="a"), dict(name="b", state="stopped", ports=["80"])],
                          dict(image="busybox", state="present", labels={"app": "x"}))
@@ -229,7 +229,9 @@ def test_desired_list_applies_defaults_and_validates_items():
 
 
 def test_batch_result_names_every_failed_item():
-    from ansible_collections.kapal.docker.plugins.module_utils._containers import ItemResult, Outcome, batch_result
+    from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult
+    from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import Outcome
+    from ansible_collections.kapal.docker.plugins.module_utils._container.tasks import batch_result
 
     ok = Outcome("a", ItemResult("a", changed=True, actions=["create"]))
     assert batch_result([ok])["changed"] is True
@@ -238,7 +240,7 @@ def test_batch_result_names_every_failed_item():
 
 
 def test_an_items_networks_replace_the_defaults_network_mode():
-    from ansible_collections.kapal.docker.plugins.module_utils._containers import desired_list
+    from ansible_collections.kapal.docker.plugins.module_utils._container.tasks import desired_list
 
     item = desired_list([dict(name="a", networks=[dict(name="front")])], dict(network_mode="back"))[0]
     assert "network_mode" not in item.values and item.values["networks"][0]["name"] == "front"
@@ -253,10 +255,11 @@ def test_a_given_hostname_is_carried_the_engines_is_not():
     assert recreate_body(desired(env={"A": "2"}), current, IMAGE, IMAGE)["Hostname"] == "web1"
 
 
-class _Engine:
+class _Engine(Engine):
     """Just enough of _engine.Engine for resolving container references: inspects from a table."""
 
     host = "unix:///test.sock"
+    api = None
 
     def __init__(self, containers):
         import contextlib
@@ -273,7 +276,7 @@ class _Engine:
 
 
 def test_container_references_are_resolved_to_the_id_the_engine_stores():
-    from ansible_collections.kapal.docker.plugins.module_utils._containers import _resolve_container_refs
+    from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import _resolve_container_refs
 
     engine = _Engine({"db": {"Id": "f" * 64}})
     resolved = _resolve_container_refs(engine, desired(pid_mode="container:db", network_mode="container:db"))
@@ -293,7 +296,7 @@ NEVER_STARTED = {"Status": "created", "Running": False, "ExitCode": 128, "Starte
 def recreate_plan(params, current, image=None, old_image=None, engine_info=None):
     image, old_image = image or IMAGE, old_image or IMAGE
     d = desired(**params)
-    p = plan(d, current, image, d.comparisons)
+    p = plan(d, current, image)
     assert p.action == "recreate"
     return with_carry_over(p, d, current, image, old_image, ENGINE_INFO if engine_info is None else engine_info)
 
@@ -439,7 +442,7 @@ def test_a_failed_batch_reports_every_item():
         Outcome("d", error="remove container d: gone"),
     ]
     with pytest.raises(PartialFailure, match=r"^containers: 3 of 4 failed: b: image b is not present; c: start: port; d: ") as failure:
-        batch_result(outcomes, diff=True)
+        batch_result(outcomes)
     result = failure.value.result
     assert result["changed"] is True
     assert [(i["name"], i["changed"], i["error"]) for i in result["containers"]] == [

@@ -18,13 +18,8 @@ import os
 
 import pytest
 
-from ansible_collections.kapal.docker.plugins.module_utils._container_options import (
-    OPTION_BY_NAME,
-    OPTIONS,
-    parse_options,
-    plain,
-    same,
-)
+from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTION_BY_NAME, OPTIONS, parse_options
+from ansible_collections.kapal.docker.plugins.module_utils._container.plan import plain, same
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "engines")
 ENGINES = sorted(os.listdir(FIXTURES))

@@ -67,12 +67,14 @@ def test_failure_message(result, tail):
     ({"Status": "exited", "Running": False}, "container: 'web' is not running (it is exited)"),
     ({"Status": "paused", "Running": True, "Paused": True}, "container: 'web' is paused, so nothing can run in it"),
 ])
-def test_running_container_refuses(monkeypatch, state, message):
-    import ansible_collections.kapal.docker.plugins.module_utils._exec as exec_utils
+def test_running_container_refuses(state, message):
+    class Engine:
+        def inspect(self, kind, name):
+            assert (kind, name) == ("container", "web")
+            return None if state is None else {"State": state}
 
-    monkeypatch.setattr(exec_utils, "inspect_container", lambda engine, name: None if state is None else {"State": state})
     with pytest.raises(KapalError) as err:
-        running_container(None, "web")
+        running_container(Engine(), "web")
     assert str(err.value) == message
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
-from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef, looks_like_id, split_tag_option
+from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef, is_docker_hub, looks_like_id, split_tag_option
 
 DIGEST = "sha256:" + "ab" * 32
 
@@ -108,3 +108,25 @@ def test_any_text_parses_or_fails_cleanly(text):
         assert "\n" not in str(exc)
     else:
         assert ImageRef.parse(str(ref)) == ref
+
+
+@pytest.mark.parametrize("registry, expected", [
+    (None, True), ("docker.io", True), ("index.docker.io", True), ("registry-1.docker.io", True),
+    ("registry.hub.docker.com", True), ("hub.docker.com", True), ("127.0.0.1:5000", False), ("docker.io.example", False),
+])
+def test_is_docker_hub(registry, expected):
+    assert is_docker_hub(registry) is expected
+
+
+@pytest.mark.parametrize("text, local_name, remote_path", [
+    ("busybox", "busybox", "library/busybox"),
+    ("docker.io/busybox", "busybox", "library/busybox"),
+    ("docker.io/library/busybox:1", "busybox", "library/busybox"),
+    ("index.docker.io/team/app", "team/app", "team/app"),
+    # the engine keeps the name of Docker Hub's API host as it is given
+    ("registry-1.docker.io/library/busybox", "registry-1.docker.io/library/busybox", "library/busybox"),
+    ("127.0.0.1:5000/library/app", "127.0.0.1:5000/library/app", "library/app"),
+])
+def test_docker_hub_names(text, local_name, remote_path):
+    ref = ImageRef.parse(text)
+    assert (ref.local_name, ref.remote_path) == (local_name, remote_path)

@@ -84,7 +84,7 @@ def test_is_loopback(registry, expected):
 
 
 def test_docker_hub_api_host():
-    assert api_host(None) == api_host("docker.io") == "registry-1.docker.io"
+    assert api_host(None) == api_host("docker.io") == api_host("index.docker.io") == "registry-1.docker.io"
     assert api_host("127.0.0.1:5000") == "127.0.0.1:5000"
 
 
@@ -284,6 +284,17 @@ def test_manifest_index_resolves_the_platform_config():
     assert manifest.platforms == ("linux/arm64/v8", "linux/amd64")
     assert c.manifest("a/b", "1").config_digest is None
     assert c.manifest("a/b", "1", platform=parse_platform("linux/s390x")).config_digest is None
+
+
+@pytest.mark.parametrize("body", [None, ["not", "an", "object"]])
+def test_an_answer_that_is_no_json_object_fails_naming_what_was_asked(body):
+    def handler(method, url, params, headers, auth):
+        return FakeResponse(headers=V2) if url.endswith("/v2/") else FakeResponse(body=body)
+
+    for call, what in ((lambda c: c.manifest("a/b", "1"), "read manifest a/b:1"), (lambda c: c.catalog(), "list repositories")):
+        with pytest.raises(KapalError) as info:
+            call(client(handler, registry="r.example"))
+        assert str(info.value) == "registry r.example: %s: the answer is not a JSON object" % what
 
 
 def test_registry_error_text_is_one_line():

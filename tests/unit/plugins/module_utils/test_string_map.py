@@ -4,7 +4,7 @@ container but 'True' on a network, a volume or a build; None was '' in one place
 import pytest
 
 from ansible_collections.kapal.docker.plugins.module_utils._build import spec_from_params
-from ansible_collections.kapal.docker.plugins.module_utils._container_options import parse_options
+from ansible_collections.kapal.docker.plugins.module_utils._container.options import parse_options
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
 from ansible_collections.kapal.docker.plugins.module_utils._networks import network_spec
 from ansible_collections.kapal.docker.plugins.module_utils._volumes import volume_spec

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.kapal.docker.plugins.module_utils._containers import desired_list
+from ansible_collections.kapal.docker.plugins.module_utils._container.tasks import desired_list
 from ansible_collections.kapal.docker.plugins.module_utils._engine import ENGINE_OPTIONS
 from tests.conftest import ROOT
 

@@ -1,10 +1,15 @@
 # Copyright (c) kapal.docker contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Container facts: ``docker inspect`` of named containers and ``docker ps`` listings with filters."""
+"""Container facts: ``docker inspect`` of named containers, and ``docker ps`` listings with filters.
+
+``list_containers(engine, list_all, filters)`` gives the inspect answers of a listing: the facts of
+kapal.docker.container_info and the hosts of the kapal.docker.containers inventory plugin.
+``container_facts`` adds named lookups; ``normalize_filters`` checks the filters as documented.
+"""
 
 from __future__ import annotations
 
-from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
 
 # The filters of GET /containers/json that this collection documents (Engine API 1.41).
 FILTER_KEYS = (
@@ -36,22 +41,14 @@ def _filter_text(key, value):
     return str(value)
 
 
-def inspect_container(engine, name):
-    """The engine's inspect answer for a container name or id; None when there is none."""
-    try:
-        with engine.call("inspect container %s" % name):
-            return engine.api.inspect_container(str(name))
-    except EngineNotFound:
-        return None
-
-
 def list_containers(engine, list_all=False, filters=None):
-    """The inspect answers of the containers ``docker ps`` would list, oldest first."""
+    """The inspect answers of the containers ``docker ps`` (``-a`` with ``list_all``) would list with
+    ``filters`` (see normalize_filters), oldest first; one removed since the listing is left out."""
     with engine.call("list containers"):
         summaries = engine.api.containers(all=list_all, filters=normalize_filters(filters))
     answers = []
     for summary in reversed(summaries):
-        inspect = inspect_container(engine, summary["Id"])
+        inspect = engine.inspect("container", summary["Id"])
         if inspect is not None:  # removed between the listing and the inspect
             answers.append(inspect)
     return answers
@@ -60,7 +57,7 @@ def list_containers(engine, list_all=False, filters=None):
 def container_facts(engine, names=None, list_all=False, filters=None):
     """(containers, exists): the named containers that exist, or a listing; ``exists`` as documented."""
     if names:
-        found = [inspect_container(engine, name) for name in names]
+        found = [engine.inspect("container", name) for name in names]
         return [c for c in found if c is not None], all(c is not None for c in found)
     containers = list_containers(engine, list_all=list_all, filters=filters)
     return containers, bool(containers)

@@ -1,0 +1,231 @@
+# Copyright (c) kapal.docker contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reconcile containers: read what the plan needs from the engine, plan, and apply.
+
+``reconcile`` runs a batch from one engine snapshot (one listing, then an inspect of each named
+container), ``parallel`` at a time, and never raises for one item: each Outcome carries its result
+and its error. ``reconcile_one`` is one container: its networks and ``container:<name>`` references
+checked, its image pulled (predicted, in check mode), the plan made (``plan``) and, unless in check
+mode, applied (``apply``). The single-container module is the batch of one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from ansible_collections.kapal.docker.plugins.module_utils._container.apply import (
+    ItemFailed,
+    ItemResult,
+    apply,
+    remove,
+    wait,
+)
+from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTIONS
+from ansible_collections.kapal.docker.plugins.module_utils._container.plan import diff_of, plan, with_carry_over
+from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineConflict, KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import ensure_image, plan_pull
+from ansible_collections.kapal.docker.plugins.module_utils._parse import given_once
+from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef
+
+_BUILTIN_NETWORKS = ("bridge", "host", "none", "default")
+
+
+@dataclass
+class Outcome:
+    """One item of a batch: its result, and the one-line error that stopped it (None when it did not)."""
+
+    name: str
+    result: Optional[ItemResult] = None
+    error: Optional[str] = None
+
+
+def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+    """Reconcile every desired container from one snapshot, ``parallel`` at a time; never raises
+    for one item: each Outcome carries its result (after a failure: what was done) and its error,
+    in the order given (strays last)."""
+    names = [d.name for d in desireds]
+    given_once("containers", names, "the name %r")
+    current, strays = snapshot(engine, names, prune_label)
+    engine_info = _EngineInfo(engine)
+
+    def run(job):
+        kind, item = job
+        name = item if kind == "prune" else item.name
+        try:
+            if kind == "prune":
+                return Outcome(name, prune_one(engine, item, prune_label, check_mode))
+            try:
+                return Outcome(name, reconcile_one(engine, item, current[name], check_mode, engine_info))
+            except EngineConflict:
+                # Another run changed this container since the snapshot (the engine answered 409,
+                # e.g. the name is already in use): plan once more from the engine's state now.
+                return Outcome(name, reconcile_one(engine, item, _settled(engine, name), check_mode, engine_info))
+        except ItemFailed as exc:
+            return Outcome(name, exc.item, exc.item.error)
+        except KapalError as exc:
+            return Outcome(name, ItemResult(name, container=current.get(name), error=str(exc)), str(exc))
+
+    jobs = [("item", d) for d in desireds] + [("prune", name) for name in strays]
+    if len(jobs) == 1:
+        return [run(jobs[0])]
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        return list(pool.map(run, jobs))
+
+
+def reconcile_one(engine, desired, current, check_mode=False, engine_info=None):
+    """Plan and (unless check mode) apply one container; its ItemResult. A failure once something
+    was done raises ItemFailed, whose item says what was done."""
+    if desired.state != "absent":
+        _check_networks(engine, desired)
+        desired = _resolve_container_refs(engine, desired)
+    pulled, image = _image_of(engine, desired, current, check_mode)
+    plan_ = plan(desired, current, image)
+    if plan_.action == "recreate":
+        old_image = image if image is not None and image.get("Id") == current["Image"] else engine.inspect("image", current["Image"])
+        plan_ = with_carry_over(plan_, desired, current, image, old_image, (engine_info or _EngineInfo(engine)).get())
+    pull = ["pull: %s" % desired.values["image"]] if pulled else []
+    planned = ItemResult(desired.name, changed=plan_.changed or pulled, actions=pull + plan_.describe(),
+                         diff=diff_of(desired, current, plan_), container=current)
+    if check_mode:
+        return planned
+    done = ItemResult(desired.name, changed=pulled, actions=list(pull))
+    try:
+        container_id = apply(engine, desired, current, plan_, done) if plan_.changed else (current or {}).get("Id")
+        if desired.wait and desired.state == "started" and container_id and plan_.action != "recreate":
+            wait(engine, desired, container_id)
+    except KapalError as exc:
+        if isinstance(exc, EngineConflict) and done.actions == pull:
+            raise  # nothing done yet: reconcile plans again from the engine's state now
+        if isinstance(exc, ItemFailed):
+            done = exc.item
+        else:
+            done.error = str(exc)
+        raise ItemFailed(_settle_failed(engine, done)) from None
+    planned.container = engine.inspect("container", container_id) if container_id else None
+    return planned
+
+
+def prune_one(engine, name, label, check_mode=False):
+    result = ItemResult(name, changed=True, actions=["remove: not in the list, carries the label %s" % label],
+                        diff=dict(before=dict(state="present"), after=dict(state="absent")))
+    if not check_mode:
+        remove(engine, name, name)
+    return result
+
+
+def snapshot(engine, names, prune_label=None):
+    """One container listing, then inspects of the named containers that exist: {name: inspect}.
+
+    With ``prune_label``, also the names of the containers carrying that label that are not named.
+    """
+    with engine.call("list containers"):
+        listing = engine.api.containers(all=True)
+    existing = {}
+    strays = []
+    ids = {}
+    wanted = set(names)
+    for entry in listing:
+        entry_names = [n.lstrip("/") for n in entry.get("Names") or []]
+        name = next((n for n in entry_names if "/" not in n), None)
+        ids[entry["Id"]] = name
+        if name in wanted:
+            existing[name] = entry["Id"]
+        elif prune_label and prune_label in (entry.get("Labels") or {}):
+            strays.append(name)
+    for name in sorted(wanted - set(existing)):
+        # An id given as a name would plan a new container named after it (or, with state
+        # absent, nothing at all): refuse it, naming the container it belongs to.
+        owner = next((owner for cid, owner in ids.items() if len(name) >= 12 and cid.startswith(name)), None)
+        if owner is not None:
+            raise KapalError("name: %r is the id of container %r; give the container's name" % (name, owner))
+    current = dict((name, engine.inspect("container", existing[name]) if name in existing else None) for name in names)
+    return current, sorted(strays)
+
+
+def _settled(engine, name, patience=10.0):
+    """The inspect answer of a container another client is creating right now: the engine reserves
+    the name (a create answers 409) a moment before the container can be inspected."""
+    deadline = time.monotonic() + patience
+    while True:
+        found = engine.inspect("container", name)
+        if found is not None or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
+def _settle_failed(engine, item):
+    """A failed item's result: the container as it is now (None when there is none), no diff."""
+    try:
+        item.container = engine.inspect("container", item.name)
+    except KapalError:
+        item.container = None
+    item.diff = {}
+    return item
+
+
+def _check_networks(engine, desired):
+    names = [n["name"] for n in desired.values.get("networks") or []]
+    mode = desired.values.get("network_mode")
+    if mode and mode not in _BUILTIN_NETWORKS and not mode.startswith("container:"):
+        names.append(mode)
+    for network in names:
+        if engine.inspect("network", network) is None:
+            option = "network_mode" if network == mode else "networks"
+            raise KapalError("%s: no network named %r on Docker Engine at %s" % (option, network, engine.host))
+
+
+def _resolve_container_refs(engine, desired):
+    """``container:<name>`` values (network_mode, pid_mode) -> ``container:<id>``, as the engine stores them."""
+    values = dict(desired.values)
+    for option in OPTIONS:
+        value = values.get(option.name)
+        if not option.container_ref or not isinstance(value, str) or not value.startswith("container:"):
+            continue
+        other = value[len("container:"):]
+        found = engine.inspect("container", other)
+        if found is None:
+            raise KapalError("%s: no container named %r on Docker Engine at %s" % (option.name, other, engine.host))
+        values[option.name] = "container:" + found["Id"]
+    return replace(desired, values=values)
+
+
+def _image_of(engine, desired, current, check_mode):
+    """(pulled, image inspect) for the image the container should run.
+
+    In check mode nothing is pulled: when a pull would bring another image, the answer is the local
+    image under the id the registry names (the id is what a container is compared by), so that the
+    recreate the pull causes is predicted. Without a given image: the image the container runs.
+    """
+    if "image" in desired.values and desired.state != "absent":
+        ref = ImageRef.parse(desired.values["image"], "image")
+        if not check_mode:
+            present = ensure_image(engine, ref, desired.pull)
+            return present.changed, present.after
+        pull_plan = plan_pull(engine, ref, desired.pull)
+        if pull_plan.changed and pull_plan.before is not None:
+            new_id = (pull_plan.remote and pull_plan.remote.config_digest) or "%s (after the pull)" % ref.pull_reference
+            return True, dict(pull_plan.before, Id=new_id)
+        return pull_plan.changed, pull_plan.before
+    if current is not None:
+        return False, engine.inspect("image", current["Image"])
+    return False, None
+
+
+class _EngineInfo:
+    """The engine's ``docker info`` answer, asked once per task and only when a recreate needs it."""
+
+    def __init__(self, engine):
+        self._engine = engine
+        self._lock = threading.Lock()
+        self._info = None
+
+    def get(self):
+        with self._lock:
+            if self._info is None:
+                with self._engine.call("read engine info"):
+                    self._info = self._engine.api.info()
+            return self._info
