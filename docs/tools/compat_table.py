@@ -32,11 +32,16 @@ def _engine_title(name, facts):
     return "%s %s%s" % ("Docker" if kind == "docker" else "Podman", version, " (API %s)" % api if api else "")
 
 
+def _engine_order(name):
+    """docker-20.10 before docker-26.1, podman-4.3 before podman-5.4: kind, then version numbers."""
+    kind, _sep, version = name.partition("-")
+    return kind, [int(part) for part in version.split(".")]
+
+
 def render(data):
     """The table (Markdown lines) and its notes, from compat.json's data."""
     cells = data.get("cells") or []
-    engines = sorted(set(cell["engine"] for cell in cells), key=lambda name: (name.split("-")[0],
-                                                                            [int(p) for p in name.split("-")[1].split(".")]))
+    engines = sorted(set(cell["engine"] for cell in cells), key=_engine_order)
     rows = []
     for cell in cells:
         row = (cell["module"], cell["feature"])

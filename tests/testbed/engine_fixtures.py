@@ -68,7 +68,7 @@ def connection(facts):
     args = dict(docker_host=facts["docker_host"])
     if facts.get("tls"):
         args.update(tls=True, validate_certs=True, ca_path=facts["ca_path"], client_cert=facts["client_cert"],
-                     client_key=facts["client_key"])
+                    client_key=facts["client_key"])
     return args
 
 

@@ -191,7 +191,7 @@ def _stop_local_podman():
         return
     try:
         os.kill(pid, signal.SIGTERM)
-        for _ in range(40):
+        for _attempt in range(40):
             os.kill(pid, 0)
             time.sleep(0.25)
     except ProcessLookupError:
@@ -265,7 +265,7 @@ def _hosts_registry(gateway):
                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     with open(pidfile, "w") as handle:
         handle.write("%d\n" % proc.pid)
-    for _ in range(60):
+    for _attempt in range(60):
         if _https_ok(url):
             return address
         time.sleep(0.5)
