@@ -17,7 +17,7 @@ export ANSIBLE_NOCOLOR := true
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test molecule venv collection build testbed hosts clean-hosts unit integration sanity lint changelog-lint bench clean \
+.PHONY: demo test molecule venv collection build testbed hosts clean-hosts unit integration compat sanity lint changelog-lint bench clean \
 	core-matrix smoke docs playbook-docs
 
 demo: venv collection
@@ -59,6 +59,7 @@ hosts: testbed
 	python3 tests/testbed/hosts.py list
 
 clean-hosts:
+	python3 tests/testbed/engines.py down
 	python3 tests/testbed/hosts.py down --all
 
 unit: venv collection
@@ -68,6 +69,13 @@ unit: venv collection
 # tests/README.md. INTEGRATION_ARGS adds pytest options, e.g. INTEGRATION_ARGS="-n 0" runs serially.
 integration: venv collection docs
 	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder $(INTEGRATION_ARGS) tests/integration
+	$(MAKE) --no-print-directory compat
+
+# README.md's compatibility table (module and plugin x engine) from what the last run of
+# tests/integration/test_engines.py recorded in tests/output/compat.json. The engines themselves:
+# `.venv/bin/python tests/testbed/engines.py up|list|down` (the tests bring them up when needed).
+compat: venv
+	$(BIN)/python docs/tools/compat_table.py
 
 # ansible-test wants the collection at ansible_collections/<ns>/<name>, and a pip bootstrap
 # script it cannot download here: a stand-in that uses ensurepip goes into its cache.

@@ -26,6 +26,23 @@ IMPORT_INSTRUCTIONS = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD",
 _CHUNK = 1024 * 1024
 
 
+def familiar_tag(tag):
+    """A tag as Docker lists it: Docker Hub's names short. Podman lists the tags it is given through
+    the API as ``docker.io/library/NAME:TAG`` (Docker: ``NAME:TAG``; issue #13)."""
+    try:
+        ref = ImageRef.parse(tag)
+    except KapalError:
+        return tag
+    if ref.digest is not None or ref.tag is None:
+        return tag
+    return "%s:%s" % (ref.local_name, ref.tag)
+
+
+def repo_tags(inspect):
+    """The image's tags (an inspect answer's RepoTags) as Docker lists them, without '<none>:<none>'."""
+    return [familiar_tag(tag) for tag in (inspect or {}).get("RepoTags") or [] if tag != "<none>:<none>"]
+
+
 def image_facts(inspect):
     """The facts the image modules return (and a container's image facts), from an inspect answer."""
     if inspect is None:
@@ -33,7 +50,7 @@ def image_facts(inspect):
     config = inspect.get("Config") or {}
     return dict(
         id=inspect.get("Id"),
-        repo_tags=list(inspect.get("RepoTags") or []),
+        repo_tags=repo_tags(inspect),
         repo_digests=list(inspect.get("RepoDigests") or []),
         size=inspect.get("Size"),
         created=inspect.get("Created"),
@@ -129,7 +146,7 @@ def info_task(engine, params, check_mode):
 def has_tag(inspect, ref):
     """Whether the image ``inspect`` carries the tag ``ref`` (an ImageRef with a tag)."""
     local = "%s:%s" % (ref.local_name, ref.effective_tag)
-    return inspect is not None and local in (inspect.get("RepoTags") or [])
+    return inspect is not None and local in repo_tags(inspect)
 
 
 def tag_image(engine, image_id, ref):
@@ -219,7 +236,7 @@ def plan_removal(engine, name, force=False):
     if inspect is None:
         return None
     image_id = inspect["Id"]
-    tags = [t for t in inspect.get("RepoTags") or [] if t != "<none>:<none>"]
+    tags = repo_tags(inspect)
     by_id = looks_like_id(name)
     if not by_id and len(tags) > 1:
         return dict(inspect=inspect, untagged=[_removed_name(name)], deleted=[])
@@ -249,7 +266,7 @@ def remove_image(engine, name, force=False, prune=True):
     except EngineConflict as exc:
         raise KapalError("name: cannot remove image %r: %s" % (name, str(exc).split(": ", 1)[-1])) from None
     deleted = [item["Deleted"] for item in answer or [] if item.get("Deleted")]
-    untagged = [item["Untagged"] for item in answer or [] if item.get("Untagged")]
+    untagged = [familiar_tag(item["Untagged"]) for item in answer or [] if item.get("Untagged")]
     return deleted, untagged
 
 
@@ -261,7 +278,7 @@ def remove_task(engine, params, check_mode):
         absent = dict(id=None, repo_tags=[])
         return dict(changed=False, deleted=[], untagged=[], diff=dict(before=absent, after=dict(absent)))
     inspect = plan["inspect"]
-    before = dict(id=inspect["Id"], repo_tags=sorted(inspect.get("RepoTags") or []))
+    before = dict(id=inspect["Id"], repo_tags=sorted(repo_tags(inspect)))
     if check_mode:
         deleted, untagged = plan["deleted"], plan["untagged"]
     else:

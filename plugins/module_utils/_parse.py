@@ -39,7 +39,9 @@ _VOLUME_MODE_KINDS = (
     ("copy", ("nocopy",)),
 )
 _VOLUME_MODE_DEFAULTS = ("rw", "rprivate", "consistent")
-_VOLUME_MODE_REPORTED = ("rbind",)
+# Words an engine reports that a task cannot give: Docker's rbind; Podman's rbind, nosuid and nodev
+# (every volume it mounts, 'rw,rprivate,nosuid,nodev,rbind'; issue #13).
+_VOLUME_MODE_REPORTED = ("rbind", "nosuid", "nodev")
 # The engine keeps sizes and durations in signed 64-bit integers.
 _INT64_MAX = 2 ** 63 - 1
 

@@ -37,6 +37,11 @@ notes:
     another image predicts the recreate it causes."
   - "When the task fails, it still reports C(changed) and the C(actions) done before the failure. A
     container the task created and could not start is removed, never left behind."
+  - "Podman (4.3 and later, through its Docker-compatible API) is read as Docker is: what it fills in
+    (environment, ulimits, healthcheck timeout, stop signal, network names) is its default, not a
+    change. Its API does not report O(log_options), O(sysctls), O(cap_drop), O(devices) permissions,
+    O(domainname) or O(mounts) as given: on Podman these are not compared, so a change of one of them
+    alone does not recreate the container (set O(recreate=true) for it)."
 author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:

@@ -23,6 +23,7 @@ import docker.errors
 import pytest
 
 from tests.conftest import COLLECTIONS
+from tests.integration import compat
 from tests.integration.image_support import Arrange, Registry
 
 TESTBED_FACTS = os.path.join(os.environ.get("KAPAL_TESTBED_DIR", "/var/lib/kapal-testbed"), "testbed.json")
@@ -230,6 +231,8 @@ def pytest_configure(config):
     if not hasattr(config, "workerinput"):
         # Set before xdist starts its workers, which inherit it.
         os.environ.setdefault("KAPAL_HOSTS_OWNER", "pytest-%d" % os.getpid())
+    # The compatibility table's cells (tests marked compat, test_engines.py) -> tests/output/compat.json.
+    config.pluginmanager.register(compat.Recorder(config), "kapal-compat")
 
 
 def pytest_sessionfinish(session):
@@ -257,3 +260,17 @@ def fresh_hosts():
         return hosts.up("%s-p%s" % (name, owner.rsplit("-", 1)[-1]), releases, count, owner=owner)
 
     return start
+
+
+# -- the engines users run (tests/testbed/engines.py) ------------------------------------------------
+
+@pytest.fixture(scope="session")
+def engines():
+    """{name: facts} of every engine of the test bed: Docker 20.10, 26.1, 28.5 and Podman 4.3, 5.4, 5.8.
+
+    Brought up once (and kept up between sessions, like the rest of the test bed); the xdist workers of
+    a session share them (the first one to ask brings them up, under a lock).
+    """
+    from tests.testbed import engines as testbed_engines
+
+    return dict((facts["name"], facts) for facts in testbed_engines.up())

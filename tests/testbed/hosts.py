@@ -6,7 +6,8 @@ A fresh host is what a user's new server is: Debian with python3, openssh-server
 Docker. It runs as a container of the test bed's engine without --privileged (these machines cannot
 run privileged containers): every capability but SYS_RESOURCE, seccomp, AppArmor and the masked
 /proc paths lifted, /sys/fs/cgroup bind-mounted read-write, tmpfs on /run, /run/lock and /tmp, and
-volumes on /var/lib/docker and /var/lib/containerd so an engine installed on it can store images.
+volumes on /var/lib/docker, /var/lib/containerd and /var/lib/containers (Podman's) so an engine installed on it
+can store images (overlayfs does not stack on the container's own overlay root).
 Debian 12 and 13 boot systemd as PID 1; Debian 14's systemd does not boot on cgroup v1, so its hosts
 run without one (PID 1 is docker-init, then sshd).
 
@@ -301,9 +302,12 @@ def _run_args(name, group, release, key, mirror):
             "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined",
             # Docker 26 and newer inside must write /proc/sys.
             "--security-opt", "systempaths=unconfined",
+            # A server has ::1 even without IPv6 outside: engines on it publish ports on [::1].
+            "--sysctl", "net.ipv6.conf.lo.disable_ipv6=0",
             "--volume", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
             "--tmpfs", "/run:rw,exec,mode=755", "--tmpfs", "/run/lock:rw,mode=1777", "--tmpfs", "/tmp:rw,exec,mode=1777",
             "--volume", "%s-docker:/var/lib/docker" % name, "--volume", "%s-containerd:/var/lib/containerd" % name,
+            "--volume", "%s-containers:/var/lib/containers" % name,
             "--volume", "%s.pub:/root/.ssh/authorized_keys:ro" % key,
             "--volume", "%s.pub:/home/%s/.ssh/authorized_keys:ro" % (key, USER)]
     if mirror:
@@ -488,7 +492,7 @@ def up(group, releases=("13",), count=1, fresh=False, owner="cli"):
 
 def _remove_host(name):
     docker("rm", "--force", "--volumes", name, check=False)
-    for suffix in ("docker", "containerd"):
+    for suffix in ("docker", "containerd", "containers"):
         docker("volume", "rm", "--force", "%s-%s" % (name, suffix), check=False)
 
 

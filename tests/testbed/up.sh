@@ -30,7 +30,7 @@ log() { printf '[testbed] %s\n' "$*" >&2; }
 die() { printf '[testbed] ERROR: %s\n' "$*" >&2; exit 1; }
 
 step_packages() {
-  local want=(docker.io docker-registry busybox-static debootstrap apache2-utils openssl curl iptables ca-certificates shellcheck iproute2 openssh-client chromium)
+  local want=(docker.io docker-registry busybox-static debootstrap apache2-utils openssl curl iptables ca-certificates shellcheck iproute2 openssh-client chromium podman catatonit)
   local missing=()
   for p in "${want[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -23,7 +23,7 @@ The modules' argument specs, the documentation check, the diff and the planner a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional
 
 from ansible_collections.kapal.docker.plugins.module_utils._container.parsers import (
@@ -113,6 +113,10 @@ class Option:
     - ``merge_into``: the parsed value is merged under that option's (env_file under env).
     - ``container_ref``: a value ``container:<name>`` names another container, which the engine stores
       as ``container:<id>`` (resolved against the engine before planning).
+    - ``podman_reports``: False where Podman's compatible API does not report what it was given
+      (log options, sysctls, dropped capabilities, device permissions, the domain name, mounts): on a
+      Podman container what it reports is what is expected, so the task stays idempotent there, and a
+      change of that option alone is not seen (issue #13).
     """
 
     name: str
@@ -129,10 +133,13 @@ class Option:
     engine_default: Optional[str] = None
     merge_into: Optional[str] = None
     container_ref: bool = False
+    podman_reports: bool = True
 
     def expected(self, value, image, values=None, current=None):
         """What a container created with ``value`` from ``image`` (an inspect answer) holds, the task
         giving ``values`` for the container ``current`` (None: a new one)."""
+        if not self.podman_reports and made_by_podman(current):
+            return self.read(current)
         if self.expect is None:
             return value
         return self.expect(value, Context(image or {}, dict(values or {}), current))
@@ -181,6 +188,45 @@ def _set_host(body, key, value):
 
 def _image_cfg(image, key):
     return (image.get("Config") or {}).get(key)
+
+
+# -- what engines report differently (issue #13) ---------------------------------------------------
+#
+# Podman's Docker-compatible API reports a container in Docker's shape, with Podman's own defaults
+# filled in (environment, ulimits, healthcheck timeout, stop signal...) and some fields in its own
+# spelling. The readers below read both; what Podman fills in that the task did not give is the
+# engine's, not the user's: it is expected where the task gives the option and not carried over by
+# a recreate where it does not. Each case is pinned by tests/unit/plugins/module_utils/
+# test_engine_quirks.py with the engine's real inspect answer.
+
+# What Podman puts into the environment that neither the image nor the task set.
+_PODMAN_ENV = ("container", "HOSTNAME", "HOME", "TERM", "PATH")
+# The mount options Podman reports for every volume and tmpfs that `docker run` cannot be given.
+_PODMAN_TMPFS_OPTIONS = ("rw", "rprivate", "nosuid", "nodev", "tmpcopyup")
+_PODMAN_DEFAULT_NETWORK = "podman"
+# Podman's /dev/shm without shm_size (62.5 MiB; Docker: 64 MiB) and its stop timeouts (4.3 reports 0).
+_PODMAN_SHM_SIZE = 65536000
+_PODMAN_STOP_TIMEOUTS = (0, 10)
+# Docker's and Podman's healthcheck defaults: an engine may report them (Podman's timeout) or not.
+_HEALTH_DEFAULTS = dict(Interval=30 * 10 ** 9, Timeout=30 * 10 ** 9, Retries=3, StartPeriod=0)
+
+
+def made_by_podman(inspect):
+    """Is ``inspect`` (a container's inspect answer, or None) Podman's? Its compatible API names the
+    runtime ``oci`` (Docker: the runtime's own name, runc) and sets container=podman in the environment."""
+    if not inspect:
+        return False
+    return _host(inspect, "Runtime") == "oci" or "container=podman" in (_cfg(inspect, "Env") or [])
+
+
+def _podman_fills(context, option, names):
+    """{key: value} that Podman filled into the current container's ``option`` (a dict by key, read by
+    the option's reader) for the ``names`` the task does not give; {} for other engines."""
+    if not made_by_podman(context.current):
+        return {}
+    given = context.values.get(option) or {}
+    actual = OPTION_BY_NAME[option].read(context.current)
+    return dict((key, value) for key, value in actual.items() if key in names and key not in given)
 
 
 # -- command and mounts ----------------------------------------------------------------------------
@@ -270,7 +316,26 @@ def _write_volumes(body, volumes):
         body.setdefault("Volumes", {}).update(anonymous)
 
 
+def _default_env(context):
+    """The image's environment, with what Podman adds to it (container=podman, HOSTNAME, HOME...)."""
+    env = _podman_fills(context, "env", _PODMAN_ENV)
+    env.update(env_to_dict(_image_cfg(context.image, "Env")))
+    return env
+
+
 # -- ports -----------------------------------------------------------------------------------------
+
+def _podman_any_address(ports, inspect):
+    """Podman 5 reports a port published on every address ('') as bound to 0.0.0.0 (Podman 4 and
+    Docker: ''): on Podman the two are one."""
+    if not made_by_podman(inspect):
+        return list(ports)
+    return sorted(replace(port, host_ip="") if port.host_ip == "0.0.0.0" else port for port in ports)
+
+
+def _read_ports(inspect):
+    return _podman_any_address(ports_from_bindings(_host(inspect, "PortBindings")), inspect)
+
 
 def _write_ports(body, ports):
     exposed, bindings = ports_to_bindings(ports)
@@ -280,16 +345,22 @@ def _write_ports(body, ports):
 
 # -- healthcheck -----------------------------------------------------------------------------------
 
+def _health_field(key, value):
+    """A field at the engines' default (30s, 30s, 3 retries, no start period) is the same as none:
+    Podman reports its timeout where Docker reports nothing."""
+    return health_field(key, None if value == _HEALTH_DEFAULTS.get(key) else value)
+
+
 def _read_healthcheck(inspect):
     health = _cfg(inspect, "Healthcheck") or {}
-    return dict((key, health_field(key, health.get(key))) for key in HEALTH_KEYS)
+    return dict((key, _health_field(key, health.get(key))) for key in HEALTH_KEYS)
 
 
 def _expect_healthcheck(value, image):
     base = _image_cfg(image, "Healthcheck") or {}
     if value["Test"] == ["NONE"]:
         return dict(value)
-    return dict((key, health_field(key, value[key] or base.get(key))) for key in HEALTH_KEYS)
+    return dict((key, _health_field(key, value[key] or base.get(key))) for key in HEALTH_KEYS)
 
 
 def _write_healthcheck(body, value):
@@ -332,6 +403,12 @@ def _write_networks(body, networks):
         body["NetworkingConfig"] = dict(EndpointsConfig={first["name"]: _endpoint(first)})
 
 
+def _default_networks(context):
+    """The engine's default network: bridge (Podman's is named podman)."""
+    name = _PODMAN_DEFAULT_NETWORK if made_by_podman(context.current) else "bridge"
+    return [dict(name=name, aliases=[], ipv4_address=None)]
+
+
 def networks_to_connect(networks):
     """(name, endpoint config) for every network after the first: connected after the create call."""
     return [(network["name"], _endpoint(network)) for network in (networks or [])[1:]]
@@ -369,8 +446,14 @@ def _read_log_options(inspect):
 
 
 def _read_network_mode(inspect):
+    """Podman reports NetworkMode bridge for a container on a network of its own: its one network."""
     mode = _host(inspect, "NetworkMode")
-    return "bridge" if mode in (None, "", "default") else mode
+    if mode in (None, "", "default"):
+        return "bridge"
+    networks = list(((inspect.get("NetworkSettings") or {}).get("Networks") or {}))
+    if mode == "bridge" and made_by_podman(inspect) and len(networks) == 1 and networks[0] != _PODMAN_DEFAULT_NETWORK:
+        return networks[0]
+    return mode
 
 
 def _read_hostname(inspect):
@@ -381,8 +464,21 @@ def _read_hostname(inspect):
     return hostname
 
 
-def _none_if_empty(value):
-    return value or None
+def _default_stop_timeout(context):
+    """Docker reports no stop timeout where none was given; Podman its default, 10 (4.3: 0)."""
+    timeout = _cfg(context.current or {}, "StopTimeout")
+    return timeout if made_by_podman(context.current) and timeout in _PODMAN_STOP_TIMEOUTS else None
+
+
+def _signal(value):
+    """A stop signal as the engine reports it (Podman: a number, '10') -> its name; None for none."""
+    return parse_stop_signal(value) if value else None
+
+
+def _default_stop_signal(context):
+    """The image's stop signal; where it sets none, Docker reports none and Podman SIGTERM (15)."""
+    image = _signal(_image_cfg(context.image, "StopSignal"))
+    return image or ("SIGTERM" if made_by_podman(context.current) else None)
 
 
 # -- privileges and kernel resources: capabilities, devices, ulimits, tmpfs, pid mode --------------
@@ -408,9 +504,23 @@ def _write_devices(body, devices):
                                 for d in devices])
 
 
+def _ulimit_name(name):
+    """Podman names a ulimit RLIMIT_NOFILE (and refuses that name in a create call); Docker: nofile."""
+    name = (name or "").lower()
+    return name[len("rlimit_"):] if name.startswith("rlimit_") else name
+
+
 def _read_ulimits(inspect):
-    return sorted("%s:%d:%d" % (u.get("Name"), u.get("Soft") or 0, u.get("Hard") or 0)
+    return sorted("%s:%d:%d" % (_ulimit_name(u.get("Name")), u.get("Soft") or 0, u.get("Hard") or 0)
                   for u in _host(inspect, "Ulimits") or [])
+
+
+def _expect_ulimits(value, context):
+    """The ulimits given, and the ones Podman set from its defaults (containers.conf) for the others."""
+    given = set(ulimit.split(":")[0] for ulimit in value)
+    filled = [u for u in _read_ulimits(context.current) if u.split(":")[0] not in given] \
+        if made_by_podman(context.current) else []
+    return sorted(list(value) + filled)
 
 
 def _write_ulimits(body, ulimits):
@@ -419,6 +529,19 @@ def _write_ulimits(body, ulimits):
         name, soft, hard = ulimit.split(":")
         entries.append(dict(Name=name, Soft=int(soft), Hard=int(hard)))
     _set_host(body, "Ulimits", entries)
+
+
+def _podman_tmpfs(tmpfs, inspect):
+    """Podman adds its mount options (rw,rprivate,nosuid,nodev,tmpcopyup) to every tmpfs: on Podman,
+    those are left out of what is given and of what it reports."""
+    if not made_by_podman(inspect):
+        return dict(tmpfs)
+    return dict((path, ",".join(o for o in options.split(",") if o and o not in _PODMAN_TMPFS_OPTIONS))
+                for path, options in tmpfs.items())
+
+
+def _read_tmpfs(inspect):
+    return _podman_tmpfs(_host(inspect, "Tmpfs") or {}, inspect)
 
 
 # -- exposed ports, retry counts -------------------------------------------------------------------
@@ -466,22 +589,22 @@ OPTIONS = (
         "entrypoint", dict(type="raw"), parse=argv("entrypoint"),
         read=lambda i: _cfg(i, "Entrypoint"),
         write=lambda body, value: _set_cfg(body, "Entrypoint", value),
-        default=lambda context: _image_cfg(context.image, "Entrypoint"),
+        default=lambda context: _image_cfg(context.image, "Entrypoint") or ([] if made_by_podman(context.current) else None),
     ),
     Option(
         "env", dict(type="dict"), parse=string_map_of("env"),
         read=lambda i: env_to_dict(_cfg(i, "Env")),
         write=lambda body, value: _set_cfg(body, "Env", env_to_list(value)),
-        expect=lambda value, context: dict(env_to_dict(_image_cfg(context.image, "Env")), **value),
-        default=lambda context: env_to_dict(_image_cfg(context.image, "Env")),
+        expect=lambda value, context: dict(_default_env(context), **value),
+        default=_default_env,
     ),
     Option(
         "env_file", dict(type="path"), parse=parse_env_file, read=None, write=None, merge_into="env",
     ),
     Option(
         "published_ports", dict(type="list", elements="str", aliases=["ports"]), parse=parse_ports,
-        read=lambda i: ports_from_bindings(_host(i, "PortBindings")),
-        write=_write_ports, default=lambda context: [],
+        read=_read_ports, write=_write_ports, default=lambda context: [],
+        expect=lambda value, context: _podman_any_address(value, context.current),
     ),
     Option(
         "volumes", dict(type="list", elements="str"), parse=parse_volumes,
@@ -497,6 +620,7 @@ OPTIONS = (
             tmpfs_size=dict(type="str"),
         )), parse=parse_mounts, read=_read_mounts, write=_write_mounts,
         default=lambda context: [],
+        podman_reports=False,
     ),
     Option(
         "labels", dict(type="dict"), parse=string_map_of("labels"),
@@ -532,7 +656,7 @@ OPTIONS = (
             aliases=dict(type="list", elements="str"),
             ipv4_address=dict(type="str"),
         )), parse=parse_networks, read=_read_networks, write=_write_networks,
-        default=lambda context: [dict(name="bridge", aliases=[], ipv4_address=None)], carry="whole",
+        default=_default_networks, carry="whole",
     ),
     Option(
         "network_mode", dict(type="str"), parse=parse_network_mode, read=_read_network_mode,
@@ -554,7 +678,7 @@ OPTIONS = (
         "working_dir", dict(type="str"), parse=str,
         read=lambda i: _cfg(i, "WorkingDir") or "",
         write=lambda body, value: _set_cfg(body, "WorkingDir", value),
-        default=lambda context: _image_cfg(context.image, "WorkingDir") or "",
+        default=lambda context: _image_cfg(context.image, "WorkingDir") or ("/" if made_by_podman(context.current) else ""),
     ),
     Option(
         "init", dict(type="bool"), parse=bool,
@@ -579,19 +703,19 @@ OPTIONS = (
     ),
     Option(
         "log_options", dict(type="dict"), parse=string_map_of("log_options"),
-        read=_read_log_options, write=_write_log_options, default=lambda context: {},
+        read=_read_log_options, write=_write_log_options, default=lambda context: {}, podman_reports=False,
     ),
     Option(
         "stop_signal", dict(type="str"), parse=parse_stop_signal,
-        read=lambda i: _none_if_empty(_cfg(i, "StopSignal")),
+        read=lambda i: _signal(_cfg(i, "StopSignal")),
         write=lambda body, value: _set_cfg(body, "StopSignal", value),
-        default=lambda context: _none_if_empty(_image_cfg(context.image, "StopSignal")),
+        default=_default_stop_signal,
     ),
     Option(
         "stop_timeout", dict(type="int"), parse=int,
         read=lambda i: _cfg(i, "StopTimeout"),
         write=lambda body, value: _set_cfg(body, "StopTimeout", value),
-        default=lambda context: None,
+        default=_default_stop_timeout,
     ),
     Option(
         "privileged", dict(type="bool"), parse=bool,
@@ -607,18 +731,20 @@ OPTIONS = (
         "cap_drop", dict(type="list", elements="str"), parse=capabilities("cap_drop"),
         read=_read_capabilities("CapDrop"),
         write=lambda body, value: _set_host(body, "CapDrop", list(value)), default=lambda context: [],
+        podman_reports=False,
     ),
     Option(
         "devices", dict(type="list", elements="str"), parse=parse_devices,
         read=_read_devices, write=_write_devices, default=lambda context: [],
+        podman_reports=False,
     ),
     Option(
         "ulimits", dict(type="list", elements="str"), parse=parse_ulimits,
-        read=_read_ulimits, write=_write_ulimits, default=lambda context: [],
+        read=_read_ulimits, write=_write_ulimits, default=lambda context: [], expect=_expect_ulimits,
     ),
     Option(
         "tmpfs", dict(type="list", elements="str"), parse=parse_tmpfs,
-        read=lambda i: dict(_host(i, "Tmpfs") or {}),
+        read=_read_tmpfs, expect=lambda value, context: _podman_tmpfs(value, context.current),
         write=lambda body, value: _set_host(body, "Tmpfs", dict(value)), default=lambda context: {},
     ),
     Option(
@@ -630,17 +756,19 @@ OPTIONS = (
         "sysctls", dict(type="dict"), parse=string_map_of("sysctls"),
         read=lambda i: dict(_host(i, "Sysctls") or {}),
         write=lambda body, value: _set_host(body, "Sysctls", dict(value)), default=lambda context: {},
+        podman_reports=False,
     ),
     Option(
         "pid_mode", dict(type="str"), parse=parse_pid_mode,
-        read=lambda i: _host(i, "PidMode") or "",
+        read=lambda i: "" if _host(i, "PidMode") in (None, "private") else _host(i, "PidMode"),
         write=lambda body, value: _set_host(body, "PidMode", value), default=lambda context: "",
         container_ref=True,
     ),
     Option(
         "shm_size", dict(type="str"), parse=parse_shm_size,
         read=lambda i: _host(i, "ShmSize") or _DEFAULT_SHM_SIZE,
-        write=lambda body, value: _set_host(body, "ShmSize", value), default=lambda context: _DEFAULT_SHM_SIZE,
+        write=lambda body, value: _set_host(body, "ShmSize", value),
+        default=lambda context: _PODMAN_SHM_SIZE if made_by_podman(context.current) else _DEFAULT_SHM_SIZE,
     ),
     Option(
         "auto_remove", dict(type="bool"), parse=bool,
@@ -651,6 +779,7 @@ OPTIONS = (
         "domainname", dict(type="str"), parse=str,
         read=lambda i: _cfg(i, "Domainname") or "",
         write=lambda body, value: _set_cfg(body, "Domainname", value), default=lambda context: "",
+        podman_reports=False,
     ),
     Option(
         "dns_servers", dict(type="list", elements="str", aliases=["dns"]), parse=parse_dns_servers,

@@ -180,9 +180,20 @@ def parse_network_mode(value):
     return "bridge" if value == "default" else value
 
 
+# Linux's signal numbers (x86, arm): an engine may report a stop signal by number (Podman: 10, 15).
+_SIGNAL_NAMES = dict(enumerate((
+    "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1",
+    "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP",
+    "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU", "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH",
+    "SIGIO", "SIGPWR", "SIGSYS"), start=1))
+
+
 def parse_stop_signal(value):
-    value = str(value).upper()
-    return value if value.startswith("SIG") or value.isdigit() else "SIG" + value
+    """'usr1', 'SIGUSR1' or 10 -> 'SIGUSR1' (a number without a name, e.g. a real-time signal, stays a number)."""
+    value = str(value).strip().upper()
+    if value.isdigit():
+        return _SIGNAL_NAMES.get(int(value), value)
+    return value if value.startswith("SIG") else "SIG" + value
 
 
 def capability(option, value):

@@ -129,3 +129,38 @@ def test_ansible_inventory_names_builtin_plugins_and_settings(tmp_path):
     assert any(line.startswith("ansible_collections.ansible.builtin.to_json_filter ") for line in lines)
     assert "ANSIBLE_PIPELINING std:envvar 1 reference_appendices/config.html#envvar-ANSIBLE_PIPELINING -" in lines
     assert any(line.startswith("common_return_values std:label") for line in lines)
+
+
+# -- compat_table: README.md's compatibility table from tests/output/compat.json --------------------
+
+compat_table = _load("compat_table")
+
+COMPAT = {
+    "engines": {"docker-20.10": {"kind": "docker", "version": "20.10.24+dfsg1", "api_version": "1.41"},
+                "podman-5.4": {"kind": "podman", "version": "5.4.2", "api_version": "1.41"}},
+    "cells": [
+        {"module": "kapal.docker.container", "feature": "env", "engine": "podman-5.4", "outcome": "quirk",
+         "reason": "#13: Podman adds container=podman"},
+        {"module": "kapal.docker.container", "feature": "env", "engine": "docker-20.10", "outcome": "pass"},
+        {"module": "kapal.docker.volume", "feature": "create", "engine": "docker-20.10", "outcome": "fail",
+         "reason": "AssertionError: changed"},
+        {"module": "kapal.docker.volume", "feature": "create", "engine": "podman-5.4", "outcome": "quirk",
+         "reason": "#13: Podman adds container=podman"},
+    ],
+}
+
+
+def test_compat_table_has_a_column_per_engine_and_numbered_notes():
+    lines = compat_table.render(COMPAT)
+    assert lines[0] == "| module or plugin | what is tested | Docker 20.10.24 (API 1.41) | Podman 5.4.2 (API 1.41) |"
+    assert lines[2] == "| `kapal.docker.container` | env | yes | no [1] |"
+    assert lines[3] == "| `kapal.docker.volume` | create | FAILS [2] | no [1] |"
+    assert lines[-2:] == ["1. #13: Podman adds container=podman", "2. AssertionError: changed"]
+
+
+def test_compat_table_replaces_only_what_is_between_the_markers():
+    text = "intro\n%s\nold table\n%s\nrest\n" % (compat_table.START, compat_table.END)
+    assert compat_table.replace(text, ["| new |"]) == "intro\n%s\n| new |\n%s\nrest\n" % (
+        compat_table.START, compat_table.END)
+    with pytest.raises(SystemExit, match="no compatibility table markers"):
+        compat_table.replace("no markers", ["| new |"])
