@@ -274,6 +274,45 @@ def bench_engine_role(releases, repetitions, env, work, log):
     return results
 
 
+# -- the service role: its re-run with 1 and with 20 services -----------------------------------------
+
+SERVICE_COUNTS = (1, 20)
+
+
+def service_role_playbook(host, image, count, workdir):
+    services = [dict(name="%ssvc-%02d" % (PREFIX, n), image=image,
+                     container=dict(command="sleep 3600", network_mode="none")) for n in range(count)]
+    play = dict(hosts="localhost", connection="local", gather_facts=False,
+                module_defaults={"group/kapal.docker.docker": dict(docker_host=host)},
+                roles=[{"role": "kapal.docker.service",
+                        "vars": dict(service_definitions=services, service_workdir=workdir)}])
+    return json.dumps([play], indent=2)
+
+
+def bench_service_role(host, image, repetitions, env, work, api, log):
+    """The service role's first run and re-run with 1 and with 20 services (image services: their
+    pulls are part of the one containers call). Goal: the re-run with 20 costs at most 3 s more
+    than with 1."""
+    results = {}
+    for count in SERVICE_COUNTS:
+        path = os.path.join(work, "service_role_%d.yml" % count)
+        with open(path, "w") as handle:
+            handle.write(service_role_playbook(host, image, count, os.path.join(work, "services")))
+        results[count] = dict(first=[], again=[])
+        for repetition in range(repetitions):
+            clean_up(api)
+            for phase in ("first", "again"):
+                result = measure([os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", path], env)
+                entry = dict(wall_s=result["wall_s"], rc=result["rc"], changed=changed_count(result["output"]))
+                if result["rc"] != 0:
+                    entry["error"] = result["output"][-2000:]
+                results[count][phase].append(entry)
+                log("rep %d service_role %2d services %-5s wall %6.2fs  rc %s  changed=%s" % (
+                    repetition + 1, count, phase, entry["wall_s"], entry["rc"], entry["changed"]))
+        clean_up(api)
+    return results
+
+
 # -- the run -----------------------------------------------------------------------------------------
 
 def version_of(python, module):
@@ -286,7 +325,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--scenarios", default="sdk,containers,container,anchor,engine_role")
+    parser.add_argument("--scenarios", default="sdk,containers,container,anchor,service_role,engine_role")
     parser.add_argument("--engine-releases", default=",".join(ENGINE_RELEASES))
     parser.add_argument("--engine-repetitions", type=int, default=1,
                         help="fresh hosts per release for engine_role (each takes minutes)")
@@ -353,6 +392,9 @@ def main():
                         repetition + 1, kind, phase, entry["wall_s"], entry["max_rss_mib"], entry["tree_rss_mib"],
                         entry["rc"], "" if kind == "sdk" else "  changed=%s" % entry["changed"]))
         clean_up(api)
+        service_role = None
+        if "service_role" in scenarios:
+            service_role = bench_service_role(host, image, args.repetitions, ours_env, work, api, log)
         engine_role = None
         if "engine_role" in scenarios:
             engine_role = bench_engine_role(args.engine_releases.split(","), args.engine_repetitions, ours_env, work, log)
@@ -382,7 +424,7 @@ def main():
         ours=dict(ansible_core=version_of(os.path.join(VENV_BIN, "python"), "ansible.release"),
                   docker_sdk=version_of(os.path.join(VENV_BIN, "python"), "docker")),
         anchor=anchor if anchor is not None else dict(error=anchor_error or "not measured"),
-        summary=summary, runs=runs, engine_role=engine_role,
+        summary=summary, runs=runs, service_role=service_role, engine_role=engine_role,
     )
     path = os.path.join(RESULTS, "%s.json" % stamp)
     with open(path, "w") as handle:
@@ -392,8 +434,9 @@ def main():
     log("\n" + markdown(report))
     log("results: %s" % path)
     failed = sum(s["failed_runs"] for phases in summary.values() for s in phases.values())
-    failed += sum(1 for r in (engine_role or {}).values() for phase in ("first", "again") for e in r[phase]
-                  if e["rc"] != 0 or (phase == "again" and e["changed"] != 0))
+    for role in (engine_role, service_role):
+        failed += sum(1 for r in (role or {}).values() for phase in ("first", "again") for e in r[phase]
+                      if e["rc"] != 0 or (phase == "again" and e["changed"] != 0))
     return 1 if failed else 0
 
 
@@ -405,9 +448,31 @@ def markdown(report):
     lines = ["# kapal.docker bench, %s" % report["timestamp"], ""]
     if report["summary"]:
         lines += containers_markdown(report)
+    if report.get("service_role"):
+        lines += service_role_markdown(report["service_role"])
     if report.get("engine_role"):
         lines += engine_role_markdown(report["engine_role"])
     return "\n".join(lines) + "\n"
+
+
+def service_role_markdown(service_role):
+    def median(entries):
+        ok = [e["wall_s"] for e in entries if e["rc"] == 0]
+        return round(statistics.median(ok), 2) if ok else None
+
+    lines = ["## The service role: first run and re-run by number of services", "",
+             "| services | first run (s) | re-run (s) | re-run changed |", "|---|---|---|---|"]
+    medians = {}
+    for count, phases in sorted(service_role.items(), key=lambda item: int(item[0])):
+        medians[int(count)] = median(phases["again"])
+        lines.append("| %s | %s | %s | %s |" % (count, median(phases["first"]), medians[int(count)],
+                                                 ",".join(str(e["changed"]) for e in phases["again"])))
+    low, high = min(medians), max(medians)
+    if medians[low] is not None and medians[high] is not None:
+        extra = round(medians[high] - medians[low], 2)
+        lines += ["", "Re-run with %d services costs %s s more than with %d (goal: at most 3 s): %s." % (
+            high, extra, low, "met" if extra <= 3 else "NOT met")]
+    return lines + [""]
 
 
 def containers_markdown(report):

@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import urllib.request
 import uuid
 
@@ -456,7 +457,14 @@ def test_readme_quick_start_from_the_built_artifact(quickstart, docker_api, test
         assert done.returncode == 0, done.stdout + done.stderr
 
     galaxy_run("build", "--output-path", str(quickstart))
-    galaxy_run("install", "-p", str(collections), *[str(path) for path in quickstart.glob("kapal-docker-*.tar.gz")])
+    (artifact,) = quickstart.glob("kapal-docker-*.tar.gz")
+    with tarfile.open(artifact) as archive:
+        tops = set(member.name.split("/")[0] for member in archive.getmembers())
+    # What a user installs: the collection, not this checkout's venvs, caches or test output.
+    assert tops <= {"MANIFEST.json", "FILES.json", "README.md", "COPYING", ".ansible-lint", ".gitignore", "CHANGELOG.md", "CHANGELOG.rst", "Makefile",
+                    "pytest.ini", "bench", "changelogs", "docs", "meta", "playbooks", "plugins", "requirements", "roles",
+                    "tests"}, tops
+    galaxy_run("install", "-p", str(collections), str(artifact))
     assert not os.path.islink(collections / "ansible_collections" / "kapal" / "docker")
     # ansible-doc -l of the installed artifact lists every plugin of the collection.
     for kind, folder in (("module", "modules"), ("connection", "connection"), ("inventory", "inventory")):
@@ -481,4 +489,5 @@ def test_readme_quick_start_from_the_built_artifact(quickstart, docker_api, test
     assert again.returncode == 0, again.stdout[-5000:]
     assert _recap(again.stdout)["changed"] == 0, again.stdout[-5000:]
     status = run("kapal.docker.status")
-    assert re.search(r"fixrb-qs-web +\| fixrb-qs/service:1.0 +\| running +\| 127.0.0.1:18331->80/tcp", status.stdout), status.stdout
+    assert re.search(r"localhost +\| fixrb-qs-web +\| fixrb-qs/service:1.0 +\| running +\| none +\| 127.0.0.1:18331->80/tcp",
+                     status.stdout), status.stdout

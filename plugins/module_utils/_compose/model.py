@@ -1232,7 +1232,7 @@ def dependency_order(services, files="project"):
 
     Dependencies are depends_on plus the services named by network_mode/pid ``service:<name>``.
     """
-    graph = dict((name, sorted(_dependencies(service, services))) for name, service in services.items())
+    graph = dict((name, sorted(service_dependencies(service, services))) for name, service in services.items())
     for name in sorted(graph):
         _find_cycle([name], graph, files)
     order = []
@@ -1244,7 +1244,8 @@ def dependency_order(services, files="project"):
     return tuple(order)
 
 
-def _dependencies(service, services):
+def service_dependencies(service, services):
+    """The names of ``services`` that ``service`` depends on (depends_on, and network_mode/pid ``service:``)."""
     names = set(d.service for d in service.depends_on if d.service in services)
     for value in (service.network_mode, service.pid):
         if value and value.startswith("service:") and value[len("service:"):] in services:

@@ -733,7 +733,7 @@ def parse_options(params):
     return values
 
 
-def resolve_comparisons(given):
+def resolve_comparisons(given=None):
     """The ``comparisons`` option -> a mode for every comparable option; '*' sets the default."""
     given = dict(given or {})
     modes = dict((option.name, option.compare) for option in OPTIONS if option.read is not None)

@@ -449,3 +449,10 @@ def test_a_failed_batch_reports_every_item():
         ("a", True, None), ("b", False, "image b is not present"), ("c", False, "start: port"), ("d", False, "remove container d: gone")]
     assert result["containers"][2]["actions"] == ["create", "remove: the new container could not start"]
     assert [d["before_header"] for d in result["diff"]] == ["a", "b", "c", "d"]
+
+
+def test_desired_built_directly_compares_every_option_by_its_default():
+    from ansible_collections.kapal.docker.plugins.module_utils._container.options import resolve_comparisons
+    from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired
+
+    assert Desired(name="web").comparisons == resolve_comparisons(None) != {}

@@ -1,0 +1,332 @@
+"""The orchestration of kapal.docker.compose, faked at the module_utils boundary: the engine's
+inspect and listing answers are tables; reconcile, network_task and the volume apply are recorders."""
+
+import contextlib
+
+import pytest
+
+from ansible_collections.kapal.docker.plugins.module_utils._compose import apply as compose_apply
+from ansible_collections.kapal.docker.plugins.module_utils._compose.load import load_project
+from ansible_collections.kapal.docker.plugins.module_utils._compose.mapping import container_params
+from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult
+from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired
+from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import Outcome
+from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, PartialFailure
+
+IMAGE = {"Id": "sha256:img", "Config": {}, "RepoTags": ["img:1"]}
+
+
+class FakeApi:
+    def __init__(self, listing):
+        self.listing = listing
+        self.calls = []
+
+    def containers(self, all=False, filters=None):  # pylint: disable=redefined-builtin
+        return list(self.listing)
+
+    def stop(self, container_id):
+        self.calls.append(("stop", container_id))
+
+    def remove_container(self, container_id, force=False, v=False):
+        self.calls.append(("remove", container_id, v))
+
+
+class FakeEngine:
+    host = "unix:///fake.sock"
+
+    def __init__(self, objects=None, listing=()):
+        self.objects = dict(objects or {})
+        self.objects.setdefault(("image", "img:1"), IMAGE)
+        self.api = FakeApi(listing)
+
+    @contextlib.contextmanager
+    def call(self, action):
+        yield
+
+    def inspect(self, kind, name):
+        return self.objects.get((kind, name))
+
+
+@pytest.fixture
+def recorded(monkeypatch):
+    """reconcile, network_task and the volume apply replaced by recorders; reconcile answers 'create'."""
+    calls = dict(reconcile=[], networks=[], volumes=[], completed=[])
+
+    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+        calls["reconcile"].append([(d.name, d.state, sorted(d.values), d.wait) for d in desireds])
+        return [Outcome(d.name, ItemResult(d.name, changed=True, actions=["remove" if d.state == "absent" else "create"]))
+                for d in desireds]
+
+    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    monkeypatch.setattr(compose_apply, "wait_completed", lambda engine, name, timeout: calls["completed"].append(name) or {})
+    monkeypatch.setattr(compose_apply, "network_task", lambda engine, params, check_mode: calls["networks"].append(
+        (params["name"], params["state"], check_mode)))
+    monkeypatch.setattr(compose_apply, "apply_volume", lambda engine, spec, plan, check_mode: calls["volumes"].append(
+        (spec.name, plan.action, check_mode)))
+    return calls
+
+
+DEFINITION = {
+    "services": {
+        "db": {"image": "img:1", "healthcheck": {"test": ["CMD", "true"]}, "volumes": ["data:/data"]},
+        "migrate": {"image": "img:1", "depends_on": {"db": {"condition": "service_healthy"}}},
+        "web": {"image": "img:1", "networks": ["front"], "depends_on": {
+            "db": {"condition": "service_healthy"}, "migrate": {"condition": "service_completed_successfully"}}},
+        "cache": {"image": "img:1"},
+    },
+    "networks": {"front": {}},
+    "volumes": {"data": {}},
+}
+
+
+def params(**given):
+    result = dict(project_src=None, files=None, definition=DEFINITION, project_name="proj", env_files=None,
+                  profiles=None, services=None, state="present", pull=None, build="missing", recreate="auto",
+                  remove_orphans=False, remove_volumes=False, wait=False, wait_timeout=60)
+    result.update(given)
+    return result
+
+
+def project(definition=None):
+    return load_project(project_name="proj", definition=definition or DEFINITION, environ={})
+
+
+def entry(name, service, labels=None, state="running", status="Up 1 minute"):
+    all_labels = {"com.docker.compose.project": "proj", "com.docker.compose.service": service}
+    all_labels.update(labels or {})
+    return {"Id": "id-" + name, "Names": ["/" + name], "Labels": all_labels, "State": state, "Status": status}
+
+
+def test_services_in_dependency_layers():
+    assert compose_apply.layers(project()) == [["cache", "db"], ["migrate"], ["web"]]
+
+
+def test_layers_reconciled_in_order_networks_and_volumes_first(recorded):
+    result = compose_apply.compose_task(FakeEngine(), params(), check_mode=False)
+    assert [[name for name, _s, _v, _w in call] for call in recorded["reconcile"]] == [
+        ["proj-cache-1", "proj-db-1"], ["proj-migrate-1"], ["proj-web-1"]]
+    # db is waited for until healthy (a service_healthy dependency); migrate is waited for by wait_completed
+    assert dict((n, w) for call in recorded["reconcile"] for n, _s, _v, w in call) == {
+        "proj-cache-1": None, "proj-db-1": "healthy", "proj-migrate-1": None, "proj-web-1": None}
+    assert recorded["networks"] == [("proj_default", "present", False), ("proj_front", "present", False)]
+    assert recorded["volumes"] == [("proj_data", "create", False)]
+    assert recorded["completed"] == ["proj-migrate-1"]  # before web's layer
+    assert result["changed"] is True
+    assert result["networks"] == [dict(name="proj_default", action="create"), dict(name="proj_front", action="create")]
+    assert result["services"]["web"] == dict(changed=True, containers=["proj-web-1"], state="absent", image="img:1",
+                                             published_ports=[])
+
+
+def test_a_failed_layer_stops_its_dependents(recorded, monkeypatch):
+    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+        recorded["reconcile"].append([d.name for d in desireds])
+        return [Outcome(d.name, ItemResult(d.name, error="boom"), "boom") if d.name == "proj-db-1"
+                else Outcome(d.name, ItemResult(d.name, changed=True)) for d in desireds]
+
+    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    with pytest.raises(PartialFailure) as info:
+        compose_apply.compose_task(FakeEngine(), params(), check_mode=False)
+    assert recorded["reconcile"] == [["proj-cache-1", "proj-db-1"]]
+    assert str(info.value) == ("compose: 3 of 4 containers failed: proj-db-1: boom; "
+                               "proj-migrate-1: skipped: service db failed before it; "
+                               "proj-web-1: skipped: service db failed before it")
+    assert info.value.result["services"]["cache"]["changed"] is True
+
+
+def test_check_mode_predicts_containers_on_networks_still_to_create(recorded):
+    result = compose_apply.compose_task(FakeEngine(), params(), check_mode=True)
+    # Every container is on a network that does not exist yet: predicted here, reconcile never asked.
+    assert recorded["reconcile"] == []
+    assert recorded["networks"] == [("proj_default", "present", True), ("proj_front", "present", True)]
+    web = next(item for item in result["containers"] if item["name"] == "proj-web-1")
+    assert web["actions"] == ["create", "start"] and web["changed"] is True
+    assert web["diff"]["after"]["networks"][0]["name"] == "proj_front"
+
+
+def test_stopped_goes_dependents_first(recorded):
+    compose_apply.compose_task(FakeEngine(), params(state="stopped"), check_mode=False)
+    assert [[n for n, _s, _v, _w in call] for call in recorded["reconcile"]] == [
+        ["proj-web-1"], ["proj-migrate-1"], ["proj-cache-1", "proj-db-1"]]
+    assert set(s for call in recorded["reconcile"] for _n, s, _v, _w in call) == {"stopped"}
+
+
+def desired_of(service, state="started"):
+    given = container_params(project(), service)
+    return Desired.from_params(dict(given, state=state))
+
+
+def test_a_container_with_the_services_config_hash_is_compared_by_image_and_state_only():
+    desired = desired_of("web")
+    same = entry("proj-web-1", "web", {"com.docker.compose.config-hash": desired.values["labels"]["com.docker.compose.config-hash"]})
+    other = entry("proj-web-1", "web", {"com.docker.compose.config-hash": "0" * 64})
+    assert sorted(compose_apply.adopted(desired, same, "auto").values) == ["image"]
+    assert compose_apply.adopted(desired, other, "auto") is desired
+    assert compose_apply.adopted(desired, other, "always") is desired
+    assert compose_apply.adopted(desired, other, "never").values == {}
+    assert compose_apply.adopted(desired, None, "never") is desired
+    # another image than the service's local one: planned from the whole service (a recreate from the file)
+    same["ImageID"] = "sha256:old"
+    assert compose_apply.adopted(desired, same, "auto", image_id="sha256:new") is desired
+    assert sorted(compose_apply.adopted(desired, same, "auto", image_id="sha256:old").values) == ["image"]
+
+
+def test_a_completed_one_shot_dependency_is_left_as_it_is():
+    desired = desired_of("migrate")
+    labels = {"com.docker.compose.config-hash": desired.values["labels"]["com.docker.compose.config-hash"]}
+    done = entry("proj-migrate-1", "migrate", labels, state="exited", status="Exited (0) 3 minutes ago")
+    failed = entry("proj-migrate-1", "migrate", labels, state="exited", status="Exited (1) 3 minutes ago")
+    assert compose_apply.adopted(desired, done, "auto", one_shot=True).state == "present"
+    assert compose_apply.adopted(desired, failed, "auto", one_shot=True).state == "started"
+
+
+def test_replicas_beyond_the_scale_are_removed_orphans_only_when_asked(recorded):
+    listing = [entry("proj-cache-2", "cache"), entry("proj-old-1", "old")]
+    compose_apply.compose_task(FakeEngine(listing=listing), params(), check_mode=False)
+    assert recorded["reconcile"][0][0] == ("proj-cache-2", "absent", [], None)
+    assert "proj-old-1" not in [n for call in recorded["reconcile"] for n, _s, _v, _w in call]
+    recorded["reconcile"].clear()
+    compose_apply.compose_task(FakeEngine(listing=listing), params(remove_orphans=True), check_mode=False)
+    assert [n for n, s, _v, _w in recorded["reconcile"][0] if s == "absent"] == ["proj-cache-2", "proj-old-1"]
+
+
+@pytest.mark.parametrize("network, message", [
+    ({"Name": "proj_front", "Driver": "bridge", "Labels": {"com.docker.compose.project": "other"}},
+     "compose: networks.front: network proj_front exists with label com.docker.compose.project=other, not proj"),
+    ({"Name": "proj_front", "Driver": "bridge", "Internal": True, "Labels": {}},
+     "compose: networks.front: network proj_front exists with another internal; remove the project (state: absent) "
+     "to make it anew"),
+])
+def test_an_existing_network_that_differs_fails_before_any_change(recorded, network, message):
+    engine = FakeEngine({("network", "proj_front"): network})
+    with pytest.raises(KapalError) as info:
+        compose_apply.compose_task(engine, params(), check_mode=False)
+    assert str(info.value) == message
+    assert recorded == dict(reconcile=[], networks=[], volumes=[], completed=[])
+
+
+def test_an_existing_compose_network_is_used_as_it_is(recorded):
+    network = {"Name": "proj_front", "Driver": "bridge", "Labels": {
+        "com.docker.compose.project": "proj", "com.docker.compose.network": "front", "com.docker.compose.version": "2.40.3"}}
+    result = compose_apply.compose_task(FakeEngine({("network", "proj_front"): network}), params(), check_mode=False)
+    assert recorded["networks"] == [("proj_default", "present", False)]
+    assert dict(name="proj_front", action="none") in result["networks"]
+
+
+def test_with_build_never_a_service_to_build_needs_its_image():
+    definition = {"services": {"app": {"build": "."}}}
+    with pytest.raises(KapalError) as info:
+        compose_apply.compose_task(FakeEngine(), params(definition=definition, project_src="/p", build="never"),
+                                   check_mode=False)
+    assert str(info.value) == ("compose: services.app: build: image proj-app is not present on Docker Engine at "
+                               "unix:///fake.sock and build is never")
+
+
+def test_images_are_built_first_as_image_build_builds_them(recorded, monkeypatch):
+    builds = []
+
+    def build_task(engine, params, check_mode):
+        builds.append((params["name"], params["path"], params["dockerfile"], params["build_args"], params["rebuild"],
+                       check_mode, list(recorded["networks"])))
+        return dict(changed=True, built=True, build_hash="h",
+                    diff=dict(before=dict(id=None), after=dict(id=None, build_hash="h")))
+
+    monkeypatch.setattr(compose_apply, "build_task", build_task)
+    definition = {"services": {"app": {"build": {"context": "app", "args": {"V": "1"}}}, "web": {"image": "img:1"}}}
+    result = compose_apply.compose_task(FakeEngine(), params(definition=definition, project_src="/p"), check_mode=True)
+    assert builds == [("proj-app", "/p/app", "Dockerfile", {"V": "1"}, "never", True, [])]  # before any network
+    assert result["images"] == [dict(service="app", image="proj-app", built=True, changed=True)]
+    app = next(item for item in result["containers"] if item["name"] == "proj-app-1")
+    assert app["actions"] == ["create", "start"]
+    compose_apply.compose_task(FakeEngine(), params(definition=definition, project_src="/p", build="always"),
+                               check_mode=False)
+    assert builds[-1][4] == "always"
+    with pytest.raises(KapalError) as info:
+        compose_apply.compose_task(FakeEngine(), params(definition={"services": {"app": {"build": "https://x/y.git"}}},
+                                                        project_src="/p"), check_mode=False)
+    assert str(info.value) == ("compose: services.app.build.context: a remote context (https://x/y.git) is not "
+                               "supported by kapal.docker")
+    with pytest.raises(KapalError) as info:
+        compose_apply.compose_task(FakeEngine(), params(definition={"services": {"app": {"build": {"target": "t"}}}}),
+                                   check_mode=False)
+    assert str(info.value) == "compose: services.app.build.context: a relative context (.) needs project_src"
+
+
+def test_pull_policy_of_the_task_then_of_the_service(recorded):
+    definition = {"services": {"a": {"image": "img:1", "pull_policy": "always"}, "b": {"image": "img:1"},
+                               "c": {"image": "img:1", "pull_policy": "daily"}}}
+    engine = FakeEngine()
+    by_service = compose_apply.desired_containers(
+        engine, load_project(project_name="proj", definition=dict(definition, services=dict(
+            (k, v) for k, v in definition["services"].items() if k != "c")), environ={}), params())
+    assert [d.pull for items in by_service.values() for d in items] == ["always", "missing"]
+    by_service = compose_apply.desired_containers(
+        engine, load_project(project_name="proj", definition=definition, environ={}), params(pull="never"))
+    assert set(d.pull for items in by_service.values() for d in items) == {"never"}
+    with pytest.raises(KapalError) as info:
+        compose_apply.desired_containers(engine, load_project(project_name="proj", definition=definition, environ={}),
+                                         params())
+    assert str(info.value).startswith("compose: services.c.pull_policy: daily is not supported by kapal.docker")
+
+
+def test_wait_asks_for_healthy_where_there_is_a_healthcheck(recorded):
+    compose_apply.compose_task(FakeEngine(), params(wait=True), check_mode=False)
+    waits = dict((n, w) for call in recorded["reconcile"] for n, _s, _v, w in call)
+    assert waits == {"proj-cache-1": "running", "proj-db-1": "healthy", "proj-migrate-1": None, "proj-web-1": "running"}
+
+
+def test_down_removes_dependents_first_then_owned_networks_volumes_only_when_asked():
+    listing = [entry("proj-db-1", "db"), entry("proj-web-1", "web", state="exited"), entry("proj-old-1", "old")]
+    objects = {("network", "proj_front"): {"Name": "proj_front", "Labels": {"com.docker.compose.project": "proj"}},
+               ("network", "proj_default"): {"Name": "proj_default", "Labels": {}},
+               ("volume", "proj_data"): {"Name": "proj_data", "Driver": "local", "Labels": {"com.docker.compose.project": "proj"}}}
+    engine = FakeEngine(objects, listing)
+    check = compose_apply.compose_task(engine, params(state="absent"), check_mode=True)
+    assert engine.api.calls == []
+    assert [c["name"] for c in check["containers"]] == ["proj-web-1", "proj-db-1"]
+    assert check["networks"] == [dict(name="proj_front", action="remove")]  # proj_default is not the project's
+    assert check["volumes"] == []
+    check = compose_apply.compose_task(engine, params(state="absent", remove_volumes=True, remove_orphans=True),
+                                       check_mode=True)
+    assert [c["name"] for c in check["containers"]] == ["proj-old-1", "proj-web-1", "proj-db-1"]
+    assert check["volumes"] == [dict(name="proj_data", action="remove")]
+
+
+def test_down_stops_and_removes(monkeypatch):
+    removed = []
+    monkeypatch.setattr(compose_apply, "network_task", lambda engine, params, check_mode: removed.append(params["name"]))
+    engine = FakeEngine(listing=[entry("proj-db-1", "db"), entry("proj-web-1", "web", state="exited")])
+    result = compose_apply.compose_task(engine, params(state="absent", remove_volumes=True), check_mode=False)
+    assert engine.api.calls == [("remove", "id-proj-web-1", True), ("stop", "id-proj-db-1"), ("remove", "id-proj-db-1", True)]
+    assert result["changed"] is True and removed == []
+    assert result["services"]["db"] == dict(changed=True, containers=[], state="absent", image="img:1", published_ports=[])
+
+
+@pytest.mark.parametrize("given, message", [
+    (dict(wait_timeout=0), "wait_timeout: expected a positive number of seconds, got 0"),
+    (dict(pull="sometimes"), "pull: expected one of missing, always, never, got 'sometimes'"),
+    (dict(build="sometimes"), "build: expected one of missing, always, never, got 'sometimes'"),
+])
+def test_bad_options_fail_naming_them(given, message):
+    with pytest.raises(KapalError) as info:
+        compose_apply.compose_task(FakeEngine(), params(**given), check_mode=False)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("state, message", [
+    (dict(Running=False, ExitCode=0), None),
+    (dict(Running=False, ExitCode=3), "wait: container c did not complete successfully: it exited with code 3"),
+    (dict(Running=True), "wait: container c has not completed after 0.01s"),
+])
+def test_wait_completed(state, message):
+    engine = FakeEngine({("container", "c"): {"State": state}})
+    if message is None:
+        assert compose_apply.wait_completed(engine, "c", 0.01) == {"State": state}
+        return
+    with pytest.raises(KapalError) as info:
+        compose_apply.wait_completed(engine, "c", 0.01)
+    assert str(info.value) == message
+
+
+def test_published_ports_as_docker_ps_shows_them():
+    inspect = {"NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8081"}], "53/udp": None}}}
+    assert compose_apply.published_ports(inspect) == ["127.0.0.1:8081->80/tcp"]
