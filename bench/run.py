@@ -466,7 +466,7 @@ def service_role_markdown(service_role):
     for count, phases in sorted(service_role.items(), key=lambda item: int(item[0])):
         medians[int(count)] = median(phases["again"])
         lines.append("| %s | %s | %s | %s |" % (count, median(phases["first"]), medians[int(count)],
-                                                 ",".join(str(e["changed"]) for e in phases["again"])))
+                                                ",".join(str(e["changed"]) for e in phases["again"])))
     low, high = min(medians), max(medians)
     if medians[low] is not None and medians[high] is not None:
         extra = round(medians[high] - medians[low], 2)
