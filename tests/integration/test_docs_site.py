@@ -74,7 +74,7 @@ def test_index_lists_every_module_plugin_role_and_guide(server, browser):
     for role in ROLES:
         assert 'href="%s_role.html"' % role in dom, role
     assert "From the docker CLI to kapal.docker" in text and "Migrating from community.docker" in text
-    assert "Compose projects with kapal.docker" in text
+    assert "Compose projects with kapal.docker" in text and "Provisioning a fleet" in text
     assert 'href="docsite/playbooks.html"' in dom
 
 
