@@ -17,6 +17,7 @@ author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:
   - kapal.docker.engine
+  - kapal.docker.attributes.info_module
 options:
   name:
     description:
@@ -42,16 +43,6 @@ options:
         C(starting), C(healthy), C(unhealthy) or C(none).
       - An unknown key fails and names the key.
     type: dict
-attributes:
-  check_mode:
-    support: full
-    description: The module never changes anything, so check mode runs it as it is.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is nothing to show.
-  idempotent:
-    support: full
-    description: Reading facts changes nothing; every run reports C(changed=false).
 seealso:
   - module: kapal.docker.engine_info
     description: Engine facts, and a short listing of every container.
