@@ -17,14 +17,23 @@ export ANSIBLE_NOCOLOR := true
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test molecule venv collection build testbed hosts clean-hosts unit integration compat sanity lint changelog-lint bench clean \
+.PHONY: demo test checks molecule venv collection build testbed hosts clean-hosts unit integration compat sanity lint changelog-lint bench clean \
 	core-matrix smoke docs playbook-docs
 
 demo: venv collection
 	tests/testbed/up.sh packages engine
 	$(BIN)/ansible-playbook -i localhost, -c local playbooks/demo.yml
 
-test: venv collection build testbed unit core-matrix docs integration sanity lint molecule
+# The integration tests (two xdist workers) run beside the other checks (`checks`: the older
+# ansible-core releases, sanity, lint, molecule), which take the second job slot one after another:
+# those are mostly waiting on engines and hosts, so the machine's two cores serve both. Each target's
+# output is printed whole when it ends (-Otarget), with the time it started.
+test: venv collection build testbed unit docs
+	@echo "== test: integration beside core-matrix, sanity, lint, molecule ($$(date +%T))"
+	$(MAKE) --no-print-directory -j2 -Otarget integration checks
+	@echo "== test: done ($$(date +%T))"
+
+checks: core-matrix sanity lint molecule
 
 venv: $(VENV)/.stamp
 
@@ -68,7 +77,9 @@ unit: venv collection
 # Two workers (pytest-xdist), each taking whole test files; what that asks of the tests is in
 # tests/README.md. INTEGRATION_ARGS adds pytest options, e.g. INTEGRATION_ARGS="-n 0" runs serially.
 integration: venv collection docs
-	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder $(INTEGRATION_ARGS) tests/integration
+	@echo "== integration: started $$(date +%T)"
+	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15 \
+	    --junitxml=tests/output/integration.xml $(INTEGRATION_ARGS) tests/integration
 	$(MAKE) --no-print-directory compat
 
 # README.md's compatibility table (module and plugin x engine) from what the last run of
@@ -80,6 +91,7 @@ compat: venv
 # ansible-test wants the collection at ansible_collections/<ns>/<name>, and a pip bootstrap
 # script it cannot download here: a stand-in that uses ensurepip goes into its cache.
 sanity: venv
+	@echo "== sanity: started $$(date +%T)"
 	mkdir -p $(HOME)/.ansible/test/cache
 	for v in 24_2 25_0 25_1 25_2; do cp tests/testbed/get_pip.py $(HOME)/.ansible/test/cache/get_pip_$$v.py; done
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
@@ -89,6 +101,7 @@ sanity: venv
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --local --python 3.11 --color no $(SANITY_ARGS)
 
 lint: venv collection changelog-lint
+	@echo "== lint: started $$(date +%T)"
 	$(BIN)/ansible-lint --profile production
 
 changelog-lint: venv
@@ -99,6 +112,7 @@ changelog-lint: venv
 ROLES_WITH_MOLECULE := $(patsubst %/molecule,%,$(wildcard roles/*/molecule))
 
 molecule: venv collection testbed
+	@echo "== molecule: started $$(date +%T)"
 	for role in $(ROLES_WITH_MOLECULE); do (cd $$role && $(BIN)/molecule test --all) || exit 1; done
 
 # The older ansible-core releases the collection supports (meta/runtime.yml requires_ansible):
@@ -111,6 +125,7 @@ SMOKE := ansible-playbook -i localhost, -c local tests/smoke/smoke.yml
 .PHONY: $(CORE_TARGETS)
 
 core-matrix: collection testbed $(foreach v,$(CORE_VERSIONS),.venv-$(v)/.stamp)
+	@echo "== core-matrix: started $$(date +%T)"
 	$(MAKE) --no-print-directory -j$(words $(CORE_VERSIONS) smoke) -Otarget smoke $(CORE_TARGETS)
 
 .venv-%/.stamp: requirements/core-%.txt
