@@ -116,7 +116,7 @@ def put_file(engine: Engine, container: str, in_path: str, out_path: str, uid: i
             engine.api.put_archive(container, directory or "/", chunks)
 
 
-class _ChunkReader(io.RawIOBase):
+class ChunkReader(io.RawIOBase):
     """A readable file over an iterator of byte chunks; each pull goes through engine.call."""
 
     def __init__(self, engine: Engine, action: str, chunks: t.Iterator[bytes]) -> None:
@@ -165,7 +165,7 @@ def _resolve(engine: Engine, container: str, path: str) -> tuple[str, t.Iterator
 def fetch_file(engine: Engine, container: str, in_path: str, out_path: str) -> None:
     """Copy the file ``in_path`` of the container to the local ``out_path`` (replaced atomically)."""
     action, chunks = _resolve(engine, container, in_path)
-    reader = _ChunkReader(engine, action, chunks)
+    reader = ChunkReader(engine, action, chunks)
     try:
         with tarfile.open(fileobj=io.BufferedReader(reader, CHUNK_SIZE), mode="r|") as archive:
             member = archive.next()

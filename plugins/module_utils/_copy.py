@@ -28,9 +28,9 @@ import time
 
 from ansible.module_utils.common.text.converters import to_bytes
 
+from ansible_collections.kapal.docker.plugins.module_utils._archive import CHUNK_SIZE, ChunkReader
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineNotFound, KapalError, one_line
 
-CHUNK_SIZE = 1024 * 1024
 BLOCK = tarfile.BLOCKSIZE
 # Go's os.FileMode bits, as the engine reports them in the path stat header.
 GO_DIR = 1 << 31
@@ -124,35 +124,12 @@ def stat_path(engine, container, path):
         raise KapalError("stat %s in container %s: the engine answered an unreadable stat" % (path, container)) from None
 
 
-class _Reader(io.RawIOBase):
-    """A readable file over the engine's archive stream; each read goes through engine.call."""
-
-    def __init__(self, engine, action, chunks):
-        super().__init__()
-        self._engine = engine
-        self._action = action
-        self._chunks = chunks
-        self._pending = b""
-
-    def readable(self):
-        return True
-
-    def readinto(self, buffer):
-        if not self._pending:
-            with self._engine.call(self._action):
-                self._pending = next(self._chunks, b"")
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
-        return size
-
-
 def open_archive(engine, container, path):
     """The engine's tar stream of ``path`` in the container, as a tarfile read member by member."""
     action = "fetch %s from container %s" % (path, container)
     with engine.call(action):
         chunks, _stat = engine.api.get_archive(container, path, chunk_size=CHUNK_SIZE)
-    return action, tarfile.open(fileobj=io.BufferedReader(_Reader(engine, action, iter(chunks)), CHUNK_SIZE), mode="r|")
+    return action, tarfile.open(fileobj=io.BufferedReader(ChunkReader(engine, action, iter(chunks)), CHUNK_SIZE), mode="r|")
 
 
 def same_stream(first, second):

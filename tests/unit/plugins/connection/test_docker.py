@@ -10,7 +10,7 @@ import tarfile
 import pytest
 
 from ansible_collections.kapal.docker.plugins.connection.docker import _NO_PYTHON
-from ansible_collections.kapal.docker.plugins.module_utils._archive import _ChunkReader, tar_chunks
+from ansible_collections.kapal.docker.plugins.module_utils._archive import ChunkReader, tar_chunks
 from ansible_collections.kapal.docker.plugins.module_utils._engine import Engine, EngineConfig
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError
 from tests.conftest import COLLECTIONS
@@ -89,9 +89,9 @@ def test_a_file_that_shrinks_while_sent_is_an_error():
 
 def test_chunk_reader_reads_across_chunks():
     engine = Engine(EngineConfig())
-    reader = _ChunkReader(engine, "fetch", iter([b"ab", b"", b"cde", b"f"]))
+    reader = ChunkReader(engine, "fetch", iter([b"ab", b"", b"cde", b"f"]))
     assert io.BufferedReader(reader).read() == b"ab"  # an empty chunk reads as the end
-    reader = _ChunkReader(engine, "fetch", iter([b"ab", b"cde", b"f"]))
+    reader = ChunkReader(engine, "fetch", iter([b"ab", b"cde", b"f"]))
     assert io.BufferedReader(reader, 2).read() == b"abcdef"
 
 
