@@ -42,6 +42,10 @@ notes:
     change. Its API does not report O(log_options), O(sysctls), O(cap_drop), O(devices) permissions,
     O(domainname) or O(mounts) as given: on Podman these are not compared, so a change of one of them
     alone does not recreate the container (set O(recreate=true) for it)."
+  - "The collection works with Engine API 1.41 (Docker 20.10) and later. An option whose description
+    says it needs a newer API (O(healthcheck.start_interval)) fails the task before anything is done
+    (in check mode too) when the engine, or O(api_version) when given, is older; the message names the
+    option, the engine and its version."
 author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:
@@ -206,6 +210,11 @@ options:
         type: int
       start_period:
         description: Time after start during which failures do not count.
+        type: str
+      start_interval:
+        description:
+          - Time between checks during O(healthcheck.start_period).
+          - Needs Docker API 1.44 or later (Docker 25.0).
         type: str
   networks:
     description:

@@ -90,6 +90,18 @@ class Context:
 
 
 @dataclass(frozen=True)
+class ApiNeed:
+    """What of an option an engine older than Engine API ``api`` cannot do: ``what`` names it as the
+    task does (``healthcheck.start_interval``); ``uses(normalized value)`` says whether a value asks
+    for it (none: any value of the option does). The module docs of the option say "Needs Docker API
+    ``api`` or later" (a unit test holds them to it)."""
+
+    what: str
+    api: str
+    uses: Optional[Callable[[Any], bool]] = None
+
+
+@dataclass(frozen=True)
 class Option:
     """One container option; ``parse``, ``read``, ``expect`` and ``default`` agree on one normalized form.
 
@@ -117,6 +129,8 @@ class Option:
       (log options, sysctls, dropped capabilities, device permissions, the domain name, mounts): on a
       Podman container what it reports is what is expected, so the task stays idempotent there, and a
       change of that option alone is not seen (issue #13).
+    - ``min_api``: the ApiNeeds of its parts that need an Engine API newer than the collection's
+      minimum (1.41): a task that gives one fails before anything is done on an older engine.
     """
 
     name: str
@@ -134,6 +148,7 @@ class Option:
     merge_into: Optional[str] = None
     container_ref: bool = False
     podman_reports: bool = True
+    min_api: tuple = ()
 
     def expected(self, value, image, values=None, current=None):
         """What a container created with ``value`` from ``image`` (an inspect answer) holds, the task
@@ -646,9 +661,11 @@ OPTIONS = (
             timeout=dict(type="str"),
             retries=dict(type="int"),
             start_period=dict(type="str"),
+            start_interval=dict(type="str"),
         )), parse=parse_healthcheck, read=_read_healthcheck, write=_write_healthcheck,
         expect=lambda value, context: _expect_healthcheck(value, context.image),
         default=lambda context: _read_healthcheck(context.image),
+        min_api=(ApiNeed("healthcheck.start_interval", "1.44", lambda value: bool(value.get("StartInterval"))),),
     ),
     Option(
         "networks", dict(type="list", elements="dict", options=dict(
@@ -860,6 +877,17 @@ def parse_options(params):
             raise KapalError("%s: cannot be given together with %s (%r)" % (first, second, params.get(second)))
     check_together(values, params)
     return values
+
+
+def api_needs(values):
+    """[(what, Engine API version)] that the normalized ``values`` (of the given options) ask for
+    beyond the collection's minimum API, in the table's order."""
+    needs = []
+    for option in OPTIONS:
+        if option.name in values:
+            needs.extend((need.what, need.api) for need in option.min_api
+                         if need.uses is None or need.uses(values[option.name]))
+    return needs
 
 
 def resolve_comparisons(given=None):

@@ -23,7 +23,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._container.apply impo
     remove,
     wait,
 )
-from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTIONS
+from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTIONS, api_needs
 from ansible_collections.kapal.docker.plugins.module_utils._container.plan import diff_of, plan, with_carry_over
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineConflict, KapalError
 from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import ensure_image, plan_pull
@@ -48,6 +48,7 @@ def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
     in the order given (strays last)."""
     names = [d.name for d in desireds]
     given_once("containers", names, "the name %r")
+    check_engine_api(engine, desireds)
     current, strays = snapshot(engine, names, prune_label)
 
     def run(job):
@@ -72,6 +73,17 @@ def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
         return [run(jobs[0])]
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         return list(pool.map(run, jobs))
+
+
+def check_engine_api(engine, desireds):
+    """Fail before anything is done (in check mode too: the plan could not be applied) when a container
+    asks for what the engine's API cannot do (an option newer than its API version): one line naming
+    the option, the container when there are several, the engine and its version."""
+    for desired in desireds:
+        if desired.state == "absent":
+            continue
+        for what, api in api_needs(desired.values):
+            engine.require_api(what if len(desireds) == 1 else "%s (container %s)" % (what, desired.name), api)
 
 
 def reconcile_one(engine, desired, current, check_mode=False):
