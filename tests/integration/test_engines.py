@@ -327,6 +327,31 @@ def test_container_options(engine):
     assert "GREETING=hi" in inspect["Config"]["Env"] and inspect["Config"]["Labels"]["app"] == "kapal"
 
 
+@pytest.mark.compat("kapal.docker.container", "an option newer than the engine's API (healthcheck.start_interval, API 1.44)")
+@on_every_engine("container: newer API")
+def test_container_option_newer_than_the_engine(engine):
+    """From API 1.44 the option is made and compared (changed=0 on the re-run); an older engine refuses
+    it before anything is done, in check mode too, naming the engine and its version."""
+    task = _container(engine, "newer", healthcheck=dict(test=["CMD", "true"], start_period="30s", start_interval="2s"))
+    version = engine.api.version()
+    if _api_of(version) >= (1, 44):
+        _ok(engine.run("container", task), True)
+        _ok(engine.run("container", task), False)
+        assert engine.api.inspect_container(task["name"])["Config"]["Healthcheck"]["StartInterval"] == 2 * 10 ** 9
+        return
+    for check_mode in (True, False):
+        result = engine.run("container", task, check_mode=check_mode)
+        assert result.failed, result
+        assert result["msg"].startswith("healthcheck.start_interval needs Docker API 1.44 or later (Docker 25.0); the engine at "
+                                        "%s is " % engine.facts["docker_host"]), result
+        assert result["msg"].endswith(" %s (API %s)" % (version["Version"], version["ApiVersion"])), result
+        assert _container_id(engine, task["name"])() is None
+
+
+def _api_of(version):
+    return tuple(int(part) for part in version["ApiVersion"].split("."))
+
+
 _quirk("container: log options", _PODMAN, "Podman's Docker API reports no log options (LogConfig.Config is null, "
        "whatever was given): on Podman they are not compared, so the task is idempotent there but a change of them "
        "alone is not seen (no reader can see what the engine does not report)")
