@@ -59,7 +59,7 @@ def desired(name="web", **params):
 
 def _documented(doc_options, what):
     """The description lines of ``what`` (``healthcheck.start_interval``) in a module's DOCUMENTATION options."""
-    first, _, rest = what.partition(".")
+    first, rest = (what.split(".", 1) + [""])[:2]
     entry = doc_options[first]
     if rest:
         return _documented(entry["suboptions"], rest)
@@ -74,7 +74,7 @@ def test_some_option_needs_a_newer_api():
     assert ("healthcheck", "healthcheck.start_interval", "1.44") in [(name, n.what, n.api) for name, n in NEEDS]
 
 
-@pytest.mark.parametrize("name, need", NEEDS, ids=[need.what for _, need in NEEDS])
+@pytest.mark.parametrize("name, need", NEEDS, ids=[pair[1].what for pair in NEEDS])
 def test_every_newer_option_says_so_in_the_docs(name, need):
     from ansible_collections.kapal.docker.plugins.modules.container import DOCUMENTATION
 
