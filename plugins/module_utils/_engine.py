@@ -232,19 +232,26 @@ class Engine:
                     self._version = self.api.version()
             return self._version
 
-    def require_api(self, what, api):
+    def require_api(self, what, api, podman=True):
         """Refuse ``what`` (an option, as the task names it) unless the calls of this task reach the
-        engine at Engine API ``api`` or later: the engine's own version, or ``api_version`` when given.
-        The one-line message names the option, the engine and its version."""
+        engine at Engine API ``api`` or later (the engine's own version, or ``api_version`` when given)
+        and, with ``podman`` false, the engine is not Podman, whose compatible API does not implement
+        it. The one-line message names the option, the engine and its version."""
         used = self.api.api_version
-        if api_at_least(used, api):
+        new_enough = api_at_least(used, api)
+        if new_enough and podman:
             return
         version = self.version()
-        product = "Podman" if any("podman" in (c.get("Name") or "").lower() for c in version.get("Components") or []) else "Docker"
+        is_podman = any("podman" in (c.get("Name") or "").lower() for c in version.get("Components") or [])
+        if new_enough and not is_podman:
+            return
         engine_api = version.get("ApiVersion") or used
         pinned = "" if engine_api == used else ", used at API %s as api_version says" % used
-        raise KapalError("%s needs Docker API %s or later (Docker %s); the engine at %s is %s %s (API %s%s)" % (
-            what, api, API_RELEASES.get(api, "?"), self.host, product, version.get("Version"), engine_api, pinned))
+        engine = "the engine at %s is %s %s (API %s%s)" % (
+            self.host, "Podman" if is_podman else "Docker", version.get("Version"), engine_api, pinned)
+        if not new_enough:
+            raise KapalError("%s needs Docker API %s or later (Docker %s); %s" % (what, api, API_RELEASES.get(api, "?"), engine))
+        raise KapalError("%s is not implemented by Podman's Docker-compatible API (it takes it and drops it); %s" % (what, engine))
 
     # The kinds of object ``inspect`` knows, with the SDK call that inspects one.
     _INSPECT = dict(container="inspect_container", image="inspect_image", network="inspect_network",

@@ -44,8 +44,9 @@ notes:
     alone does not recreate the container (set O(recreate=true) for it)."
   - "The collection works with Engine API 1.41 (Docker 20.10) and later. An option whose description
     says it needs a newer API (O(healthcheck.start_interval)) fails the task before anything is done
-    (in check mode too) when the engine, or O(api_version) when given, is older; the message names the
-    option, the engine and its version."
+    (in check mode too) when the engine, or O(api_version) when given, is older, or when it is Podman
+    and the description says Podman does not implement it; the message names the option, the engine
+    and its version."
 author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:
@@ -214,7 +215,8 @@ options:
       start_interval:
         description:
           - Time between checks during O(healthcheck.start_period).
-          - Needs Docker API 1.44 or later (Docker 25.0).
+          - Needs Docker API 1.44 or later (Docker 25.0). Podman does not implement it (5.8 reports API 1.44
+            but drops it), so on Podman the task fails.
         type: str
   networks:
     description:

@@ -93,12 +93,15 @@ class Context:
 class ApiNeed:
     """What of an option an engine older than Engine API ``api`` cannot do: ``what`` names it as the
     task does (``healthcheck.start_interval``); ``uses(normalized value)`` says whether a value asks
-    for it (none: any value of the option does). The module docs of the option say "Needs Docker API
-    ``api`` or later" (a unit test holds them to it)."""
+    for it (none: any value of the option does). ``podman``: False where Podman's compatible API does
+    not implement it, whatever API version it reports (it takes the field and drops it). The module
+    docs of the option say "Needs Docker API ``api`` or later", and "Podman does not implement it"
+    where it does not (a unit test holds them to it)."""
 
     what: str
     api: str
     uses: Optional[Callable[[Any], bool]] = None
+    podman: bool = True
 
 
 @dataclass(frozen=True)
@@ -665,7 +668,8 @@ OPTIONS = (
         )), parse=parse_healthcheck, read=_read_healthcheck, write=_write_healthcheck,
         expect=lambda value, context: _expect_healthcheck(value, context.image),
         default=lambda context: _read_healthcheck(context.image),
-        min_api=(ApiNeed("healthcheck.start_interval", "1.44", lambda value: bool(value.get("StartInterval"))),),
+        # Podman 5.8 reports API 1.44 and drops StartInterval from the create call.
+        min_api=(ApiNeed("healthcheck.start_interval", "1.44", lambda value: bool(value.get("StartInterval")), podman=False),),
     ),
     Option(
         "networks", dict(type="list", elements="dict", options=dict(
@@ -880,14 +884,10 @@ def parse_options(params):
 
 
 def api_needs(values):
-    """[(what, Engine API version)] that the normalized ``values`` (of the given options) ask for
-    beyond the collection's minimum API, in the table's order."""
-    needs = []
-    for option in OPTIONS:
-        if option.name in values:
-            needs.extend((need.what, need.api) for need in option.min_api
-                         if need.uses is None or need.uses(values[option.name]))
-    return needs
+    """The ApiNeeds that the normalized ``values`` (of the given options) ask for: beyond the
+    collection's minimum API, or not on Podman; in the table's order."""
+    return [need for option in OPTIONS if option.name in values for need in option.min_api
+            if need.uses is None or need.uses(values[option.name])]
 
 
 def resolve_comparisons(given=None):

@@ -77,13 +77,15 @@ def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
 
 def check_engine_api(engine, desireds):
     """Fail before anything is done (in check mode too: the plan could not be applied) when a container
-    asks for what the engine's API cannot do (an option newer than its API version): one line naming
-    the option, the container when there are several, the engine and its version."""
+    asks for what the engine cannot do (an option newer than its API version, or one Podman does not
+    implement): one line naming the option, the container when there are several, the engine and its
+    version."""
     for desired in desireds:
         if desired.state == "absent":
             continue
-        for what, api in api_needs(desired.values):
-            engine.require_api(what if len(desireds) == 1 else "%s (container %s)" % (what, desired.name), api)
+        for need in api_needs(desired.values):
+            what = need.what if len(desireds) == 1 else "%s (container %s)" % (need.what, desired.name)
+            engine.require_api(what, need.api, need.podman)
 
 
 def reconcile_one(engine, desired, current, check_mode=False):

@@ -24,6 +24,8 @@ DOCKER_26_1 = {"Version": "26.1.5+dfsg1", "ApiVersion": "1.45", "MinAPIVersion":
                "Components": [{"Name": "Engine"}, {"Name": "containerd"}, {"Name": "runc"}, {"Name": "docker-init"}]}
 PODMAN_4_3 = {"Version": "4.3.1", "ApiVersion": "1.41", "MinAPIVersion": "1.24",
               "Components": [{"Name": "Podman Engine"}, {"Name": "Conmon"}, {"Name": "OCI Runtime (runc)"}]}
+PODMAN_5_8 = {"Version": "5.8.6", "ApiVersion": "1.44", "MinAPIVersion": "1.24",
+              "Components": [{"Name": "Podman Engine"}, {"Name": "Conmon"}, {"Name": "OCI Runtime (runc)"}]}
 
 START_INTERVAL = dict(test="true", start_period="30s", start_interval="1s")
 NEEDS_1_44 = ("healthcheck.start_interval needs Docker API 1.44 or later (Docker 25.0); "
@@ -81,7 +83,9 @@ def test_every_newer_option_says_so_in_the_docs(name, need):
     assert need.what.split(".")[0] == name
     assert not api_at_least(MINIMUM_API_VERSION, need.api)
     sentence = "Needs Docker API %s or later (Docker %s)." % (need.api, API_RELEASES[need.api])
-    assert sentence in _documented(yaml.safe_load(DOCUMENTATION)["options"], need.what)
+    description = " ".join(_documented(yaml.safe_load(DOCUMENTATION)["options"], need.what))
+    assert sentence in description
+    assert ("Podman does not implement it" in description) is (not need.podman)
 
 
 @pytest.mark.parametrize("healthcheck, needs", [
@@ -90,7 +94,7 @@ def test_every_newer_option_says_so_in_the_docs(name, need):
     (START_INTERVAL, [("healthcheck.start_interval", "1.44")]),
 ])
 def test_only_what_the_task_sets_needs_a_newer_api(healthcheck, needs):
-    assert api_needs(parse_options(dict(healthcheck=healthcheck))) == needs
+    assert [(need.what, need.api) for need in api_needs(parse_options(dict(healthcheck=healthcheck)))] == needs
     assert api_needs(parse_options(dict(env=dict(A="1")))) == []
 
 
@@ -125,6 +129,22 @@ def test_a_newer_engine_is_not_asked_for_its_version():
     engine = engine_of(DOCKER_26_1)
     engine.require_api("healthcheck.start_interval", "1.44")
     assert engine._api.asked == 0
+
+
+def test_a_newer_docker_engine_goes_past_the_check():
+    with pytest.raises(AssertionError, match="engine call containers before"):
+        reconcile(engine_of(DOCKER_26_1), [desired(healthcheck=START_INTERVAL)])
+
+
+def test_podman_refuses_what_it_does_not_implement_whatever_api_it_reports():
+    """Podman 5.8 reports API 1.44, takes HealthConfig.StartInterval and drops it: every run would
+    recreate the container. The task fails instead, before anything is done."""
+    for check_mode in (True, False):
+        with pytest.raises(KapalError) as err:
+            reconcile(engine_of(PODMAN_5_8), [desired(healthcheck=START_INTERVAL)], check_mode=check_mode)
+        assert str(err.value) == (
+            "healthcheck.start_interval is not implemented by Podman's Docker-compatible API (it takes it and drops it); "
+            "the engine at unix:///var/run/docker.sock is Podman 5.8.6 (API 1.44)")
 
 
 def test_a_batch_names_the_container_and_checks_before_anything():
