@@ -43,7 +43,7 @@ notes:
     O(domainname) or O(mounts) as given: on Podman these are not compared, so a change of one of them
     alone does not recreate the container (set O(recreate=true) for it)."
   - "The collection works with Engine API 1.41 (Docker 20.10) and later. An option whose description
-    says it needs a newer API (O(healthcheck.start_interval)) fails the task before anything is done
+    says it needs a newer API (O(annotations), O(healthcheck.start_interval)) fails the task before anything is done
     (in check mode too) when the engine, or O(api_version) when given, is older, or when it is Podman
     and the description says Podman does not implement it; the message names the option, the engine
     and its version."
@@ -176,6 +176,13 @@ options:
         type: str
   labels:
     description: Labels; compared with the image's labels merged under them.
+    type: dict
+  annotations:
+    description:
+      - Annotations (C(docker run --annotation)), passed to the OCI runtime with the container.
+      - Needs Docker API 1.43 or later (Docker 24.0).
+      - On Podman (5.8, which reports API 1.44), what Podman adds itself (C(io.container.manager), stop signal and
+        timeout) is its default, not a change.
     type: dict
   restart_policy:
     description:

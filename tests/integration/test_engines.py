@@ -350,6 +350,25 @@ def test_container_option_newer_than_the_engine(engine):
     assert _container_id(engine, task["name"])() is None
 
 
+@pytest.mark.compat("kapal.docker.container", "annotations (API 1.43)")
+@on_every_engine("container: annotations")
+def test_container_annotations(engine):
+    """From API 1.43 (Docker 26.1, 28.5; Podman 5.8, which adds annotations of its own) they are made and
+    compared: changed=0 on the re-run. An older engine refuses them."""
+    task = _container(engine, "annotations", annotations={"org.example.kapal": "one"})
+    version = engine.api.version()
+    if _api_of(version) >= (1, 43):
+        _ok(engine.run("container", task), True)
+        _ok(engine.run("container", task), False)
+        assert engine.api.inspect_container(task["name"])["HostConfig"]["Annotations"]["org.example.kapal"] == "one"
+        return
+    result = engine.run("container", task)
+    assert result.failed, result
+    assert result["msg"] == "annotations needs Docker API 1.43 or later (Docker 24.0); the engine at %s is %s %s (API %s)" % (
+        engine.facts["docker_host"], engine.facts["kind"].capitalize(), version["Version"], version["ApiVersion"])
+    assert _container_id(engine, task["name"])() is None
+
+
 def _api_of(version):
     return tuple(int(part) for part in version["ApiVersion"].split("."))
 

@@ -219,6 +219,9 @@ def _image_cfg(image, key):
 
 # What Podman puts into the environment that neither the image nor the task set.
 _PODMAN_ENV = ("container", "HOSTNAME", "HOME", "TERM", "PATH")
+# The annotations Podman (5.8) gives every container (from its stop signal and timeout).
+_PODMAN_ANNOTATIONS = ("io.container.manager", "org.opencontainers.image.stopSignal", "org.systemd.property.KillSignal",
+                       "org.systemd.property.TimeoutStopUSec")
 # The mount options Podman reports for every volume and tmpfs that `docker run` cannot be given.
 _PODMAN_TMPFS_OPTIONS = ("rw", "rprivate", "nosuid", "nodev", "tmpcopyup")
 _PODMAN_DEFAULT_NETWORK = "podman"
@@ -646,6 +649,14 @@ OPTIONS = (
         write=lambda body, value: _set_cfg(body, "Labels", dict(value)),
         expect=lambda value, context: dict(_image_cfg(context.image, "Labels") or {}, **value),
         default=lambda context: dict(_image_cfg(context.image, "Labels") or {}),
+    ),
+    Option(
+        "annotations", dict(type="dict"), parse=string_map_of("annotations"),
+        read=lambda i: dict(_host(i, "Annotations") or {}),
+        write=lambda body, value: _set_host(body, "Annotations", dict(value)),
+        expect=lambda value, context: dict(_podman_fills(context, "annotations", _PODMAN_ANNOTATIONS), **value),
+        default=lambda context: _podman_fills(context, "annotations", _PODMAN_ANNOTATIONS),
+        min_api=(ApiNeed("annotations", "1.43"),),
     ),
     Option(
         "restart_policy", dict(type="str"), parse=parse_restart_policy,

@@ -2,6 +2,9 @@
 (``min_api``), documented with the API version they need, and refused before anything is done by an
 engine (or a pinned ``api_version``) that is older (issue #13)."""
 
+import json
+import os
+
 import pytest
 import yaml
 
@@ -158,3 +161,35 @@ def test_removing_a_container_needs_no_newer_api():
     gone = Desired.from_params(dict(name="web", state="absent", healthcheck=START_INTERVAL))
     with pytest.raises(AssertionError, match="engine call containers before"):
         reconcile(engine_of(DOCKER_20_10), [gone])  # past the check: the snapshot's listing is the next call
+
+
+def test_annotations_need_api_1_43_whenever_given():
+    assert [(n.what, n.api, n.podman) for n in api_needs(parse_options(dict(annotations={"a": "1"})))] == [
+        ("annotations", "1.43", True)]
+    with pytest.raises(KapalError) as err:
+        reconcile(engine_of(DOCKER_20_10), [desired(annotations={"org.example.a": "1"})])
+    assert str(err.value) == ("annotations needs Docker API 1.43 or later (Docker 24.0); the engine at "
+                              "unix:///var/run/docker.sock is Docker 20.10.24+dfsg1 (API 1.41)")
+    with pytest.raises(AssertionError, match="engine call containers before"):
+        reconcile(engine_of(PODMAN_5_8), [desired(annotations={"org.example.a": "1"})])  # Podman 5.8 implements them
+
+
+def test_annotations_on_podman_read_back_as_given():
+    """Podman 5.8 adds annotations of its own to every container (its real answer, the fixture's): they
+    are its default, neither a difference nor carried over by a recreate."""
+    import json
+    import os
+
+    fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "engines", "podman-5.8", "defaults.json")
+    with open(fixture) as handle:
+        podman = json.load(handle)["container"]
+    option = next(o for o in OPTIONS if o.name == "annotations")
+    own = dict(podman["HostConfig"]["Annotations"])
+    assert "io.container.manager" in own
+    given = {"org.example.a": "1"}
+    current = dict(podman, HostConfig=dict(podman["HostConfig"], Annotations=dict(own, **given)))
+    assert option.expected(given, {}, dict(annotations=given), current) == option.read(current)
+    assert option.carried(current, {}, {}, {}) == given
+    body = {}
+    option.write(body, given)
+    assert body == {"HostConfig": {"Annotations": given}}
