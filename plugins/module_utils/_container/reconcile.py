@@ -6,7 +6,9 @@
 container), ``parallel`` at a time, and never raises for one item: each Outcome carries its result
 and its error. ``reconcile_one`` is one container: its networks and ``container:<name>`` references
 checked, its image pulled (predicted, in check mode), the plan made (``plan``) and, unless in check
-mode, applied (``apply``). The single-container module is the batch of one.
+mode, applied (``apply``). The single-container module is the batch of one. Before anything,
+``check_engine_api`` refuses the batch when a container asks for what the engine cannot do (the
+option table's ``min_api``: an option newer than the engine's API, or one Podman does not implement).
 """
 
 from __future__ import annotations
