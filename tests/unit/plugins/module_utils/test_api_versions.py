@@ -177,9 +177,6 @@ def test_annotations_need_api_1_43_whenever_given():
 def test_annotations_on_podman_read_back_as_given():
     """Podman 5.8 adds annotations of its own to every container (its real answer, the fixture's): they
     are its default, neither a difference nor carried over by a recreate."""
-    import json
-    import os
-
     fixture = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "engines", "podman-5.8", "defaults.json")
     with open(fixture) as handle:
         podman = json.load(handle)["container"]
