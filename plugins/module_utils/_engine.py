@@ -44,6 +44,12 @@ DEFAULT_TIMEOUT = 60
 MINIMUM_API_VERSION = "1.41"
 _HOST_SCHEMES = ("unix://", "tcp://", "http://", "https://")
 _API_VERSION = re.compile(r"^1\.\d+$")
+# The first Docker release of each Engine API version newer than the minimum (the API version matrix of
+# docs.docker.com/reference/api/engine), for messages and docs that name both.
+API_RELEASES = {
+    "1.42": "23.0", "1.43": "24.0", "1.44": "25.0", "1.45": "26.0", "1.46": "27.0", "1.47": "27.2",
+    "1.48": "28.0", "1.49": "28.1", "1.50": "28.2", "1.51": "28.3",
+}
 
 # The engine connection options, as one argument spec; documented once in the doc fragment
 # kapal.docker.engine. Environment defaults are applied by EngineConfig.from_options so that
@@ -162,6 +168,7 @@ class Engine:
         self.config = config
         self._api = None
         self._info = None
+        self._version = None
         self._info_lock = threading.Lock()
 
     @property
@@ -217,6 +224,35 @@ class Engine:
                     self._info = self.api.info()
             return self._info
 
+    def version(self):
+        """The engine's ``docker version`` answer, asked once per Engine."""
+        with self._info_lock:
+            if self._version is None:
+                with self.call("read engine version"):
+                    self._version = self.api.version()
+            return self._version
+
+    def require_api(self, what, api, podman=True):
+        """Refuse ``what`` (an option, as the task names it) unless the calls of this task reach the
+        engine at Engine API ``api`` or later (the engine's own version, or ``api_version`` when given)
+        and, with ``podman`` false, the engine is not Podman, whose compatible API does not implement
+        it. The one-line message names the option, the engine and its version."""
+        used = self.api.api_version
+        new_enough = api_at_least(used, api)
+        if new_enough and podman:
+            return
+        version = self.version()
+        is_podman = any("podman" in (c.get("Name") or "").lower() for c in version.get("Components") or [])
+        if new_enough and not is_podman:
+            return
+        engine_api = version.get("ApiVersion") or used
+        pinned = "" if engine_api == used else ", used at API %s as api_version says" % used
+        engine = "the engine at %s is %s %s (API %s%s)" % (
+            self.host, "Podman" if is_podman else "Docker", version.get("Version"), engine_api, pinned)
+        if not new_enough:
+            raise KapalError("%s needs Docker API %s or later (Docker %s); %s" % (what, api, API_RELEASES.get(api, "?"), engine))
+        raise KapalError("%s is not implemented by Podman's Docker-compatible API (it takes it and drops it); %s" % (what, engine))
+
     # The kinds of object ``inspect`` knows, with the SDK call that inspects one.
     _INSPECT = dict(container="inspect_container", image="inspect_image", network="inspect_network",
                     volume="inspect_volume")
@@ -253,6 +289,13 @@ class Engine:
         if self._api is not None:
             self._api.close()
             self._api = None
+
+
+def api_at_least(version, minimum):
+    """Is the Engine API ``version`` (such as '1.41') ``minimum`` or later?"""
+    def number(text):
+        return tuple(int(part) for part in str(text).split("."))
+    return number(version) >= number(minimum)
 
 
 def _client(config):

@@ -42,6 +42,11 @@ notes:
     change. Its API does not report O(log_options), O(sysctls), O(cap_drop), O(devices) permissions,
     O(domainname) or O(mounts) as given: on Podman these are not compared, so a change of one of them
     alone does not recreate the container (set O(recreate=true) for it)."
+  - "The collection works with Engine API 1.41 (Docker 20.10) and later. An option whose description
+    says it needs a newer API (O(annotations), O(healthcheck.start_interval)) fails the task before anything is done
+    (in check mode too) when the engine, or O(api_version) when given, is older, or when it is Podman
+    and the description says Podman does not implement it; the message names the option, the engine
+    and its version."
 author:
   - kapal.docker maintainers (@kapal)
 extends_documentation_fragment:
@@ -172,6 +177,13 @@ options:
   labels:
     description: Labels; compared with the image's labels merged under them.
     type: dict
+  annotations:
+    description:
+      - Annotations (C(docker run --annotation)), passed to the OCI runtime with the container.
+      - Needs Docker API 1.43 or later (Docker 24.0).
+      - On Podman (5.8, which reports API 1.44), what Podman adds itself (C(io.container.manager), stop signal and
+        timeout) is its default, not a change.
+    type: dict
   restart_policy:
     description:
       - What the engine does when the container stops, V(no), V(on-failure), V(always) or V(unless-stopped);
@@ -206,6 +218,12 @@ options:
         type: int
       start_period:
         description: Time after start during which failures do not count.
+        type: str
+      start_interval:
+        description:
+          - Time between checks during O(healthcheck.start_period).
+          - Needs Docker API 1.44 or later (Docker 25.0). Podman does not implement it (5.8 reports API 1.44
+            but drops it), so on Podman the task fails.
         type: str
   networks:
     description:

@@ -327,6 +327,52 @@ def test_container_options(engine):
     assert "GREETING=hi" in inspect["Config"]["Env"] and inspect["Config"]["Labels"]["app"] == "kapal"
 
 
+@pytest.mark.compat("kapal.docker.container", "an option newer than the engine's API (healthcheck.start_interval, API 1.44)")
+@on_every_engine("container: newer API")
+def test_container_option_newer_than_the_engine(engine):
+    """Docker from API 1.44 makes it and compares it (changed=0 on the re-run). An older engine refuses it,
+    and so does Podman, which does not implement it (5.8 reports API 1.44 and drops it): before anything
+    is done, naming the engine and its version."""
+    task = _container(engine, "newer", healthcheck=dict(test=["CMD", "true"], start_period="30s", start_interval="2s"))
+    version = engine.api.version()
+    podman = engine.facts["kind"] == "podman"
+    if _api_of(version) >= (1, 44) and not podman:
+        _ok(engine.run("container", task), True)
+        _ok(engine.run("container", task), False)
+        assert engine.api.inspect_container(task["name"])["Config"]["Healthcheck"]["StartInterval"] == 2 * 10 ** 9
+        return
+    why = ("is not implemented by Podman's Docker-compatible API (it takes it and drops it)" if _api_of(version) >= (1, 44)
+           else "needs Docker API 1.44 or later (Docker 25.0)")
+    result = engine.run("container", task)  # check mode fails the same way (test_api_versions.py)
+    assert result.failed, result
+    assert result["msg"] == "healthcheck.start_interval %s; the engine at %s is %s %s (API %s)" % (
+        why, engine.facts["docker_host"], "Podman" if podman else "Docker", version["Version"], version["ApiVersion"])
+    assert _container_id(engine, task["name"])() is None
+
+
+@pytest.mark.compat("kapal.docker.container", "annotations (API 1.43)")
+@on_every_engine("container: annotations")
+def test_container_annotations(engine):
+    """From API 1.43 (Docker 26.1, 28.5; Podman 5.8, which adds annotations of its own) they are made and
+    compared: changed=0 on the re-run. An older engine refuses them."""
+    task = _container(engine, "annotations", annotations={"org.example.kapal": "one"})
+    version = engine.api.version()
+    if _api_of(version) >= (1, 43):
+        _ok(engine.run("container", task), True)
+        _ok(engine.run("container", task), False)
+        assert engine.api.inspect_container(task["name"])["HostConfig"]["Annotations"]["org.example.kapal"] == "one"
+        return
+    result = engine.run("container", task)
+    assert result.failed, result
+    assert result["msg"] == "annotations needs Docker API 1.43 or later (Docker 24.0); the engine at %s is %s %s (API %s)" % (
+        engine.facts["docker_host"], engine.facts["kind"].capitalize(), version["Version"], version["ApiVersion"])
+    assert _container_id(engine, task["name"])() is None
+
+
+def _api_of(version):
+    return tuple(int(part) for part in version["ApiVersion"].split("."))
+
+
 _quirk("container: log options", _PODMAN, "Podman's Docker API reports no log options (LogConfig.Config is null, "
        "whatever was given): on Podman they are not compared, so the task is idempotent there but a change of them "
        "alone is not seen (no reader can see what the engine does not report)")

@@ -35,7 +35,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._compose.mapping impo
 from ansible_collections.kapal.docker.plugins.module_utils._compose.model import ComposeError, service_dependencies
 from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult
 from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired, diff_of, plan
-from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import Outcome, reconcile
+from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import Outcome, check_engine_api, reconcile
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, PartialFailure
 from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import plan_pull
 from ansible_collections.kapal.docker.plugins.module_utils._networks import (
@@ -321,6 +321,7 @@ def _up(engine, project, params, existing, check_mode):
     networks = plan_networks(engine, project)
     volumes = plan_volumes(engine, project)
     stale = _stale(project, existing, by_service, params["remove_orphans"])
+    check_engine_api(engine, [desired for desireds in by_service.values() for desired in desireds])
     # Everything is read and checked: from here on things change.
     built = build_images(engine, project, params, check_mode)
     _create_networks(engine, networks, check_mode)

@@ -90,6 +90,21 @@ class Context:
 
 
 @dataclass(frozen=True)
+class ApiNeed:
+    """What of an option an engine older than Engine API ``api`` cannot do: ``what`` names it as the
+    task does (``healthcheck.start_interval``); ``uses(normalized value)`` says whether a value asks
+    for it (none: any value of the option does). ``podman``: False where Podman's compatible API does
+    not implement it, whatever API version it reports (it takes the field and drops it). The module
+    docs of the option say "Needs Docker API ``api`` or later", and "Podman does not implement it"
+    where it does not (a unit test holds them to it)."""
+
+    what: str
+    api: str
+    uses: Optional[Callable[[Any], bool]] = None
+    podman: bool = True
+
+
+@dataclass(frozen=True)
 class Option:
     """One container option; ``parse``, ``read``, ``expect`` and ``default`` agree on one normalized form.
 
@@ -117,6 +132,8 @@ class Option:
       (log options, sysctls, dropped capabilities, device permissions, the domain name, mounts): on a
       Podman container what it reports is what is expected, so the task stays idempotent there, and a
       change of that option alone is not seen (issue #13).
+    - ``min_api``: the ApiNeeds of its parts that need an Engine API newer than the collection's
+      minimum (1.41): a task that gives one fails before anything is done on an older engine.
     """
 
     name: str
@@ -134,6 +151,7 @@ class Option:
     merge_into: Optional[str] = None
     container_ref: bool = False
     podman_reports: bool = True
+    min_api: tuple = ()
 
     def expected(self, value, image, values=None, current=None):
         """What a container created with ``value`` from ``image`` (an inspect answer) holds, the task
@@ -201,6 +219,9 @@ def _image_cfg(image, key):
 
 # What Podman puts into the environment that neither the image nor the task set.
 _PODMAN_ENV = ("container", "HOSTNAME", "HOME", "TERM", "PATH")
+# The annotations Podman (5.8) gives every container (from its stop signal and timeout).
+_PODMAN_ANNOTATIONS = ("io.container.manager", "org.opencontainers.image.stopSignal", "org.systemd.property.KillSignal",
+                       "org.systemd.property.TimeoutStopUSec")
 # The mount options Podman reports for every volume and tmpfs that `docker run` cannot be given.
 _PODMAN_TMPFS_OPTIONS = ("rw", "rprivate", "nosuid", "nodev", "tmpcopyup")
 _PODMAN_DEFAULT_NETWORK = "podman"
@@ -630,6 +651,14 @@ OPTIONS = (
         default=lambda context: dict(_image_cfg(context.image, "Labels") or {}),
     ),
     Option(
+        "annotations", dict(type="dict"), parse=string_map_of("annotations"),
+        read=lambda i: dict(_host(i, "Annotations") or {}),
+        write=lambda body, value: _set_host(body, "Annotations", dict(value)),
+        expect=lambda value, context: dict(_podman_fills(context, "annotations", _PODMAN_ANNOTATIONS), **value),
+        default=lambda context: _podman_fills(context, "annotations", _PODMAN_ANNOTATIONS),
+        min_api=(ApiNeed("annotations", "1.43"),),
+    ),
+    Option(
         "restart_policy", dict(type="str"), parse=parse_restart_policy,
         read=lambda i: (_host(i, "RestartPolicy") or {}).get("Name") or "no",
         write=_write_restart("Name"), live=("RestartPolicy",), default=lambda context: "no",
@@ -646,9 +675,12 @@ OPTIONS = (
             timeout=dict(type="str"),
             retries=dict(type="int"),
             start_period=dict(type="str"),
+            start_interval=dict(type="str"),
         )), parse=parse_healthcheck, read=_read_healthcheck, write=_write_healthcheck,
         expect=lambda value, context: _expect_healthcheck(value, context.image),
         default=lambda context: _read_healthcheck(context.image),
+        # Podman 5.8 reports API 1.44 and drops StartInterval from the create call.
+        min_api=(ApiNeed("healthcheck.start_interval", "1.44", lambda value: bool(value.get("StartInterval")), podman=False),),
     ),
     Option(
         "networks", dict(type="list", elements="dict", options=dict(
@@ -860,6 +892,13 @@ def parse_options(params):
             raise KapalError("%s: cannot be given together with %s (%r)" % (first, second, params.get(second)))
     check_together(values, params)
     return values
+
+
+def api_needs(values):
+    """The ApiNeeds that the normalized ``values`` (of the given options) ask for: beyond the
+    collection's minimum API, or not on Podman; in the table's order."""
+    return [need for option in OPTIONS if option.name in values for need in option.min_api
+            if need.uses is None or need.uses(values[option.name])]
 
 
 def resolve_comparisons(given=None):

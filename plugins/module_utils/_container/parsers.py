@@ -32,8 +32,8 @@ from ansible_collections.kapal.docker.plugins.module_utils._parse import (
 from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef
 
 RESTART_POLICIES = ("no", "on-failure", "always", "unless-stopped")
-HEALTH_KEYS = ("Test", "Interval", "Timeout", "Retries", "StartPeriod")
-_HEALTH_DURATIONS = ("Interval", "Timeout", "StartPeriod")
+HEALTH_KEYS = ("Test", "Interval", "Timeout", "Retries", "StartPeriod", "StartInterval")
+_HEALTH_DURATIONS = ("Interval", "Timeout", "StartPeriod", "StartInterval")
 _RESTART_POLICY = re.compile(r"^(?P<name>[a-z-]+)(?::(?P<retries>\d+))?$")
 _CAPABILITY = re.compile(r"^[A-Z][A-Z0-9_]*$")
 _ULIMIT_NAME = re.compile(r"^[a-z]+$")
@@ -112,7 +112,8 @@ def parse_healthcheck(value):
         raise KapalError("healthcheck: test must be a shell command string or a list such as [CMD, wget, -q, localhost], "
                          "got %r" % (test,))
     result = dict(Test=test)
-    for key, name in (("Interval", "interval"), ("Timeout", "timeout"), ("StartPeriod", "start_period")):
+    for key, name in (("Interval", "interval"), ("Timeout", "timeout"), ("StartPeriod", "start_period"),
+                      ("StartInterval", "start_interval")):
         given = value.get(name)
         result[key] = health_field(key, parse_duration(given, "healthcheck.%s" % name) if given is not None else 0)
     result["Retries"] = value.get("retries") or 0

@@ -6,7 +6,9 @@
 container), ``parallel`` at a time, and never raises for one item: each Outcome carries its result
 and its error. ``reconcile_one`` is one container: its networks and ``container:<name>`` references
 checked, its image pulled (predicted, in check mode), the plan made (``plan``) and, unless in check
-mode, applied (``apply``). The single-container module is the batch of one.
+mode, applied (``apply``). The single-container module is the batch of one. Before anything,
+``check_engine_api`` refuses the batch when a container asks for what the engine cannot do (the
+option table's ``min_api``: an option newer than the engine's API, or one Podman does not implement).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._container.apply impo
     remove,
     wait,
 )
-from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTIONS
+from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTIONS, api_needs
 from ansible_collections.kapal.docker.plugins.module_utils._container.plan import diff_of, plan, with_carry_over
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineConflict, KapalError
 from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import ensure_image, plan_pull
@@ -48,6 +50,7 @@ def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
     in the order given (strays last)."""
     names = [d.name for d in desireds]
     given_once("containers", names, "the name %r")
+    check_engine_api(engine, desireds)
     current, strays = snapshot(engine, names, prune_label)
 
     def run(job):
@@ -72,6 +75,19 @@ def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
         return [run(jobs[0])]
     with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
         return list(pool.map(run, jobs))
+
+
+def check_engine_api(engine, desireds):
+    """Fail before anything is done (in check mode too: the plan could not be applied) when a container
+    asks for what the engine cannot do (an option newer than its API version, or one Podman does not
+    implement): one line naming the option, the container when there are several, the engine and its
+    version."""
+    for desired in desireds:
+        if desired.state == "absent":
+            continue
+        for need in api_needs(desired.values):
+            what = need.what if len(desireds) == 1 else "%s (container %s)" % (need.what, desired.name)
+            engine.require_api(what, need.api, need.podman)
 
 
 def reconcile_one(engine, desired, current, check_mode=False):

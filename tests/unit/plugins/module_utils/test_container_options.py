@@ -143,7 +143,8 @@ def test_labels_volumes_and_healthcheck_merge_the_image():
     health = parse_options({"healthcheck": {"test": None, "interval": None, "timeout": "3s", "retries": None,
                                             "start_period": None}})["healthcheck"]
     assert by_name["healthcheck"].expected(health, BUSYBOX) == dict(
-        Test=["CMD", "true"], Interval=5, Timeout=3 * 10 ** 9, Retries=0, StartPeriod=0)
+        Test=["CMD", "true"], Interval=5, Timeout=3 * 10 ** 9, Retries=0, StartPeriod=0,
+        StartInterval=0)
     disabled = parse_options({"healthcheck": {"test": ["NONE"]}})["healthcheck"]
     assert by_name["healthcheck"].expected(disabled, BUSYBOX)["Test"] == ["NONE"]
 
@@ -462,7 +463,7 @@ def test_healthcheck_durations_show_as_durations_in_the_diff():
     desired, result = _plan(dict(name="web", healthcheck=dict(test="true", interval="2s", timeout="1m30s")), REAL)
     diff = diff_of(desired, REAL, result)
     assert diff["before"]["healthcheck"] == dict(Test=["CMD-SHELL", "true"], Interval="10s", Timeout="0s", Retries=0,
-                                                 StartPeriod="0s")
+                                                 StartPeriod="0s", StartInterval="0s")
     assert diff["after"]["healthcheck"]["Interval"] == "2s" and diff["after"]["healthcheck"]["Timeout"] == "1m30s"
 
 
