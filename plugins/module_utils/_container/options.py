@@ -390,17 +390,24 @@ def _write_healthcheck(body, value):
 
 # -- networks: the first one goes into the create call, the others are connected after -------------
 
+def _engine_aliases(inspect):
+    """The names Docker adds to a container's aliases on a user network by itself: its short id and its
+    hostname (20.10 stores them in the endpoint's Aliases; 26 reports them in DNSNames instead, and keeps
+    them in the Aliases of the containers an older engine made). They are the engine's, never the task's."""
+    return set(name for name in ((inspect.get("Id") or "")[:12], _cfg(inspect, "Hostname")) if name)
+
+
 def _read_networks(inspect):
     mode = _host(inspect, "NetworkMode") or ""
     if mode in _BUILTIN_NETWORK_MODES or mode.startswith("container:"):
         return []
-    short_id = (inspect.get("Id") or "")[:12]
+    added = _engine_aliases(inspect)
     networks = []
     for name, endpoint in sorted(((inspect.get("NetworkSettings") or {}).get("Networks") or {}).items()):
         endpoint = endpoint or {}
         networks.append(dict(
             name=name,
-            aliases=sorted(a for a in endpoint.get("Aliases") or [] if a != short_id),
+            aliases=sorted(a for a in endpoint.get("Aliases") or [] if a not in added),
             ipv4_address=(endpoint.get("IPAMConfig") or {}).get("IPv4Address") or None,
         ))
     # The network named in the create call comes first, as in the task.
@@ -422,6 +429,12 @@ def _write_networks(body, networks):
         first = networks[0]
         _set_host(body, "NetworkMode", first["name"])
         body["NetworkingConfig"] = dict(EndpointsConfig={first["name"]: _endpoint(first)})
+
+
+def _expect_networks(networks, current):
+    """A task's alias that is the container's hostname is there whether given or not: not compared."""
+    added = _engine_aliases(current or {})
+    return [dict(network, aliases=[a for a in network["aliases"] if a not in added]) for network in networks]
 
 
 def _default_networks(context):
@@ -688,6 +701,7 @@ OPTIONS = (
             aliases=dict(type="list", elements="str"),
             ipv4_address=dict(type="str"),
         )), parse=parse_networks, read=_read_networks, write=_write_networks,
+        expect=lambda value, context: _expect_networks(value, context.current),
         default=_default_networks, carry="whole",
     ),
     Option(
