@@ -20,6 +20,8 @@ import pytest
 from tests.conftest import COLLECTIONS
 from tests.integration.conftest import claim_port, quietly, run_module
 
+pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
+
 TOKEN = uuid.uuid4().hex[:8]
 PROJECT = "kapal-it-compose-service-%s" % TOKEN
 WEB, DB = PROJECT + "-web-1", PROJECT + "-db-1"
@@ -33,12 +35,13 @@ services:
     image: kapal-test/busybox:latest
     command: ["sh", "-c", "touch /tmp/ready; exec sleep 3600"]
     healthcheck: {test: ["CMD", "test", "-f", "/tmp/ready"], interval: 1s, retries: 30}
+    environment: {EDITION: "${DB_EDITION:-one}"}
     stop_grace_period: 1s
   web:
     image: ${WEB_IMAGE}
     command: ["httpd", "-f", "-p", "80", "-h", "/var/www"]
     ports: ["${WEB_PORT}:80"]
-    depends_on: {db: {condition: service_healthy}}
+    depends_on: {db: {condition: service_healthy, restart: true}}
     stop_grace_period: 1s
 """
 
@@ -88,13 +91,19 @@ def bed(tmp_path_factory, docker_api):
             command += ["-e", json.dumps(extra)]
         return subprocess.run(command, capture_output=True, text=True, env=env, cwd=str(tmp), check=False, timeout=600)
 
+    variables = dict(WEB_IMAGE="kapal-test/busybox:latest", WEB_PORT=str(PORT))
+
+    def dot_env(**values):
+        variables.update(values)
+        (src / ".env").write_text("".join("%s=%s\n" % item for item in sorted(variables.items())))
+
     def web_image(image):
-        (src / ".env").write_text("WEB_IMAGE=%s\nWEB_PORT=%d\n" % (image, PORT))
+        dot_env(WEB_IMAGE=image)
 
     _cleanup(docker_api)
-    web_image("kapal-test/busybox:latest")
+    dot_env()
     try:
-        yield dict(play=play, web_image=web_image, src=str(src))
+        yield dict(play=play, web_image=web_image, dot_env=dot_env, src=str(src))
     finally:
         _cleanup(docker_api)
 
@@ -106,15 +115,20 @@ def provisioned(bed):
     return first
 
 
-def _build(tmp_path, tag, page):
-    (tmp_path / tag).mkdir()
-    (tmp_path / tag / "index.html").write_text(page)
-    result = run_module("image_build", {
-        "path": str(tmp_path / tag), "name": IMAGE_REPO, "tag": tag,
-        "dockerfile_content": "FROM kapal-test/busybox:latest\nCOPY index.html /var/www/index.html\n",
-    })
-    assert not result.failed, result
-    return "%s:%s" % (IMAGE_REPO, tag), result["image"]["id"]
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    """{tag: (reference, id)}: a v2 of the web page, and a broken one (another page)."""
+    made = {}
+    for tag, page in (("v2", "<h1>compose web v2</h1>\n"), ("broken", "<h1>oops</h1>\n")):
+        context = tmp_path_factory.mktemp(tag)
+        (context / "index.html").write_text(page)
+        result = run_module("image_build", {
+            "path": str(context), "name": IMAGE_REPO, "tag": tag,
+            "dockerfile_content": "FROM kapal-test/busybox:latest\nCOPY index.html /var/www/index.html\n",
+        })
+        assert not result.failed, result
+        made[tag] = ("%s:%s" % (IMAGE_REPO, tag), result["image"]["id"])
+    return made
 
 
 def _definitions(bed, verify):
@@ -132,6 +146,17 @@ def test_role_provisions_the_project_verifies_its_ports_and_is_idempotent(bed, p
     second = bed["play"]("role")
     assert second.returncode == 0, second.stdout[-5000:]
     assert _recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
+
+
+def test_a_dependent_with_restart_true_is_restarted_when_its_dependency_is_recreated(bed, provisioned, docker_api):
+    db, web = docker_api.inspect_container(DB), docker_api.inspect_container(WEB)
+    bed["dot_env"](DB_EDITION="two")
+    result = bed["play"]("role")
+    assert result.returncode == 0, result.stdout[-5000:]
+    assert docker_api.inspect_container(DB)["Id"] != db["Id"]  # recreated: its environment changed
+    after = docker_api.inspect_container(WEB)
+    assert after["Id"] == web["Id"] and after["State"]["StartedAt"] != web["State"]["StartedAt"]  # restarted
+    assert "kapal test busybox" in _page()
 
 
 def _status_rows(stdout):
@@ -156,19 +181,16 @@ def test_restart_a_compose_service_by_its_name(bed, provisioned, docker_api):
     before = dict((name, docker_api.inspect_container(name)["State"]["StartedAt"]) for name in (WEB, DB))
     result = bed["play"]("restart", restart_service=PROJECT + "/db")
     assert result.returncode == 0, result.stdout[-5000:]
-    assert "restarted: %s" % DB in result.stdout, result.stdout[-3000:]
-    assert docker_api.inspect_container(DB)["State"]["StartedAt"] != before[DB]
+    # web depends on db with restart: true: restarted after it, as `docker compose restart db` does.
+    assert "restarted: %s, %s" % (DB, WEB) in result.stdout, result.stdout[-3000:]
+    for name in (WEB, DB):
+        assert docker_api.inspect_container(name)["State"]["StartedAt"] != before[name]
     assert docker_api.inspect_container(DB)["State"]["Health"]["Status"] == "healthy"  # waited for
-    assert docker_api.inspect_container(WEB)["State"]["StartedAt"] == before[WEB]
-
-    missing = bed["play"]("restart", restart_service=PROJECT + "/nope")
-    assert missing.returncode != 0
-    assert "no service %s/nope on localhost" % PROJECT in missing.stdout, missing.stdout[-3000:]
+    assert "kapal test busybox" in _page()
 
 
-def test_role_rolls_a_failed_project_back_by_id(bed, provisioned, docker_api, tmp_path):
-    good, good_id = _build(tmp_path, "v2", "<h1>compose web v2</h1>\n")
-    broken, _ = _build(tmp_path, "broken", "<h1>oops</h1>\n")
+def test_role_rolls_a_failed_project_back_by_id(bed, provisioned, docker_api, images):
+    (good, good_id), (broken, _) = images["v2"], images["broken"]
     verify = [{"port": PORT, "body": "compose web v2"}]
     db_id = docker_api.inspect_container(DB)["Id"]
 
@@ -193,14 +215,16 @@ def test_role_rolls_a_failed_project_back_by_id(bed, provisioned, docker_api, tm
     bed["web_image"](good)
 
 
-def test_rollout_of_a_compose_service_then_of_a_broken_image(bed, provisioned, docker_api, tmp_path):
-    first, first_id = _build(tmp_path, "v3", "<h1>compose web v3</h1>\n")
-    broken, _ = _build(tmp_path, "broken3", "<h1>oops</h1>\n")
-    verify = [{"port": PORT, "body": "compose web v3"}]
+def test_rollout_of_a_compose_service_then_of_a_broken_image(bed, provisioned, docker_api, images):
+    """The web service goes back to the test bed's image by a rollout, then a rollout to the broken
+    image is rolled back (by the image's id, under its name)."""
+    first, broken = "kapal-test/busybox:latest", images["broken"][0]
+    first_id = docker_api.inspect_image(first)["Id"]
+    verify = [{"port": PORT, "body": "kapal test busybox"}]
 
     result = bed["play"]("rollout", rollout_service=PROJECT + "/web", rollout_image=first, rollout_verify=verify)
     assert result.returncode == 0, result.stdout[-5000:]
-    assert "compose web v3" in _page()
+    assert "kapal test busybox" in _page()
     web = docker_api.inspect_container(WEB)
     assert web["Config"]["Image"] == first and web["Image"] == first_id
     assert web["Config"]["Labels"]["com.docker.compose.service"] == "web"  # its settings are carried over
@@ -208,8 +232,8 @@ def test_rollout_of_a_compose_service_then_of_a_broken_image(bed, provisioned, d
     failed = bed["play"]("rollout", rollout_service=PROJECT + "/web", rollout_image=broken, rollout_verify=verify,
                          rollout_verify_retries=2)
     assert failed.returncode != 0
-    assert re.search(r"rollout of %s/web to %s stopped on localhost: .*wanted HTTP 200 with 'compose web v3'.*"
+    assert re.search(r"rollout of %s/web to %s stopped on localhost: .*wanted HTTP 200 with 'kapal test busybox'.*"
                      r"rolled back to %s" % (PROJECT, re.escape(broken), re.escape(first)),
                      failed.stdout), failed.stdout[-4000:]
     assert docker_api.inspect_container(WEB)["Image"] == first_id
-    assert "compose web v3" in _page()
+    assert "kapal test busybox" in _page()
