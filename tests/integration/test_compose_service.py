@@ -201,8 +201,8 @@ def test_role_rolls_a_failed_project_back_by_id(bed, provisioned, docker_api, im
     assert docker_api.inspect_container(WEB)["Image"] == good_id
 
     bed["web_image"](broken)
-    failed = bed["play"]("role", "-e", json.dumps({"service_definitions": _definitions(bed, verify),
-                                                    "service_verify_retries": 2}))
+    extra = {"service_definitions": _definitions(bed, verify), "service_verify_retries": 2}
+    failed = bed["play"]("role", "-e", json.dumps(extra))
     assert failed.returncode != 0
     assert re.search(r"service: %s did not answer as expected .*wanted HTTP 200 with 'compose web v2'.*"
                      r"rolled back %s to the previous image %s" % (PROJECT, WEB, re.escape(good)),
