@@ -21,7 +21,7 @@ description:
     container of a service is compared option by option and recreated when it differs.
   - Services start in dependency order (C(depends_on)); a dependency with the condition C(service_healthy) is
     waited for until healthy, one with C(service_completed_successfully) until it exited with code 0.
-  - A service that depends on another with C(restart: true) is restarted after the task created, recreated or
+  - A service that depends on another with C(restart) set to true is restarted after the task created, recreated or
     restarted a container of that dependency, as the Compose CLI does (unless its own container is made anew).
   - Everything is read and checked before anything changes; a bad file, an unknown or unsupported key, a
     cycle in C(depends_on) or an undefined required variable fails in one line naming the file and the

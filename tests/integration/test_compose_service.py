@@ -190,7 +190,7 @@ def test_restart_a_compose_service_by_its_name(bed, provisioned, docker_api):
 
 
 def test_role_rolls_a_failed_project_back_by_id(bed, provisioned, docker_api, images):
-    (good, good_id), (broken, _) = images["v2"], images["broken"]
+    (good, good_id), broken = images["v2"], images["broken"][0]
     verify = [{"port": PORT, "body": "compose web v2"}]
     db_id = docker_api.inspect_container(DB)["Id"]
 
