@@ -21,6 +21,8 @@ description:
     container of a service is compared option by option and recreated when it differs.
   - Services start in dependency order (C(depends_on)); a dependency with the condition C(service_healthy) is
     waited for until healthy, one with C(service_completed_successfully) until it exited with code 0.
+  - A service that depends on another with C(restart) set to true is restarted after the task created, recreated or
+    restarted a container of that dependency, as the Compose CLI does (unless its own container is made anew).
   - Everything is read and checked before anything changes; a bad file, an unknown or unsupported key, a
     cycle in C(depends_on) or an undefined required variable fails in one line naming the file and the
     place. A key the module does not support is refused, never ignored.
@@ -142,7 +144,7 @@ attributes:
 notes:
   - Not supported yet, and refused when a file uses it. Remote build contexts, the C(build) keys other than
     C(context), C(dockerfile), C(args), C(target) and C(labels), and the other keys and values the error message
-    names. C(depends_on) with C(restart) is read but dependents are not restarted with their dependency.
+    names.
 seealso:
   - module: kapal.docker.containers
     description: The planner this module applies a project with.

@@ -353,6 +353,8 @@ def _up(engine, project, params, existing, check_mode):
     outcomes = {}
     failed = None
     for index, layer in enumerate(order):
+        if params["state"] != "stopped":
+            restart_dependents(project, layer, by_service, outcomes)
         desireds = [d for name in layer for d in by_service[name]]
         if index == 0:
             desireds = [Desired.from_params(dict(name=name, state="absent")) for name in stale] + desireds
@@ -372,6 +374,24 @@ def _up(engine, project, params, existing, check_mode):
         raise PartialFailure("compose: %d of %d containers failed: %s" % (len(errors), len(outcomes), "; ".join(errors)),
                              result)
     return result
+
+
+def _renewed(outcome):
+    """Whether this run created, recreated or restarted the container (or would, in check mode)."""
+    if outcome is None or outcome.error is not None or outcome.result is None:
+        return False
+    return any(action.split(":")[0] in ("create", "recreate", "restart") for action in outcome.result.actions)
+
+
+def restart_dependents(project, layer, by_service, outcomes):
+    """depends_on with ``restart: true``, as Compose does it: a service of ``layer`` whose dependency's
+    container was created, recreated or restarted by this run is restarted after it (``by_service``
+    updated; a container that is itself made anew needs no restart)."""
+    for name in layer:
+        dependencies = [d.service for d in project.services[name].depends_on if d.restart]
+        if any(_renewed(outcomes.get(desired.name)) for dependency in dependencies
+               for desired in by_service.get(dependency, [])):
+            by_service[name] = [replace(desired, restart=True) for desired in by_service[name]]
 
 
 def _stale(project, existing, by_service, remove_orphans):

@@ -8,6 +8,7 @@ import os
 import re
 
 import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kapal.docker.plugins.module_utils._compose.load import load_project
 from ansible_collections.kapal.docker.plugins.module_utils._compose.mapping import container_params
@@ -25,7 +26,7 @@ def _blocks(kind):
 
 
 def test_the_compose_file_is_read_as_the_page_says(tmp_path):
-    (compose,) = _blocks("yaml")
+    compose, _inventory = _blocks("yaml")
     assert compose.startswith("# /srv/shop/compose.yaml")
     (tmp_path / "compose.yaml").write_text(compose)
     (tmp_path / ".env").write_text("DB_PASSWORD=secret\n")
@@ -50,3 +51,14 @@ def test_the_tasks_validate(monkeypatch):
         spec, kwargs = module_spec(module.split(".")[-1], monkeypatch)
         assert validation_errors(spec, kwargs, task[module]) == [], task
     assert modules == {"kapal.docker.compose"}
+
+
+def test_the_service_roles_compose_entry_validates_against_the_roles_argument_spec():
+    _compose, inventory = _blocks("yaml")
+    assert inventory.startswith("# host_vars/")
+    with open(os.path.join(ROOT, "roles", "service", "meta", "argument_specs.yml")) as handle:
+        spec = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+    result = ArgumentSpecValidator(spec).validate(yaml.safe_load(inventory))
+    assert result.error_messages == []
+    (entry,) = result.validated_parameters["service_definitions"]
+    assert entry["compose"]["project_src"] == "/srv/shop" and entry["verify"][0]["port"] == 8080

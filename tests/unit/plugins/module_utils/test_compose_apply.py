@@ -353,3 +353,49 @@ def test_wait_completed(state, message):
 def test_published_ports_as_docker_ps_shows_them():
     inspect = {"NetworkSettings": {"Ports": {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8081"}], "53/udp": None}}}
     assert compose_apply.published_ports(inspect) == ["127.0.0.1:8081->80/tcp"]
+
+
+RESTARTING = {
+    "services": {
+        "db": {"image": "img:1"},
+        "web": {"image": "img:1", "depends_on": {"db": {"condition": "service_started", "restart": True}}},
+        "worker": {"image": "img:1", "depends_on": {"db": {"condition": "service_started"}}},
+    },
+}
+
+
+@pytest.mark.parametrize("db_action, restarted", [
+    ("recreate: image changed", ["proj-web-1"]),
+    ("create", ["proj-web-1"]),
+    ("restart", ["proj-web-1"]),
+    ("start", []),
+    (None, []),
+], ids=["recreated", "created", "restarted", "only-started", "unchanged"])
+def test_a_dependent_with_restart_true_is_restarted_after_its_dependency_is_renewed(monkeypatch, db_action, restarted):
+    """depends_on restart: true (Compose): web is restarted after db's container was made anew or
+    restarted; worker, without it, is not."""
+    asked = {}
+
+    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+        outcomes = []
+        for desired in desireds:
+            asked[desired.name] = desired.restart
+            actions = [db_action] if desired.name == "proj-db-1" and db_action else []
+            outcomes.append(Outcome(desired.name, ItemResult(desired.name, changed=bool(actions), actions=actions)))
+        return outcomes
+
+    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    monkeypatch.setattr(compose_apply, "network_task", lambda engine, params, check_mode: None)
+    compose_apply.compose_task(FakeEngine(), params(definition=RESTARTING), check_mode=False)
+    assert sorted(name for name, restart in asked.items() if restart) == restarted
+
+
+def test_a_failed_dependency_restarts_nothing():
+    outcomes = {"proj-db-1": Outcome("proj-db-1", ItemResult("proj-db-1", actions=["recreate: image changed"]), "boom")}
+    by_service = dict((name, [desired_of_restarting(name)]) for name in ("db", "web"))
+    compose_apply.restart_dependents(project(RESTARTING), ["web"], by_service, outcomes)
+    assert by_service["web"][0].restart is False
+
+
+def desired_of_restarting(service):
+    return Desired.from_params(dict(container_params(project(RESTARTING), service), state="started"))
