@@ -159,7 +159,7 @@ class Fleet:
 
     def play(self, name, *args):
         return subprocess.run(self.command(name, *args), capture_output=True, text=True, env=self.env,
-                              cwd=str(self.tmp), check=False, timeout=900)
+                              cwd=str(self.tmp), check=False, timeout=1500)
 
     def play_and_stop(self, name, marker, host):
         """Run a playbook; when its output shows ``marker``, pause it, stop ``host``'s machine, resume.
@@ -181,7 +181,7 @@ class Fleet:
                     finally:
                         os.kill(proc.pid, signal.SIGCONT)
                     stopped = True
-            proc.wait(timeout=900)
+            proc.wait(timeout=1500)
         finally:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGKILL)
