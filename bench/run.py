@@ -506,6 +506,90 @@ def compose_markdown(compose, anchor):
         lines.append("community.docker: not measured (%s)." % (anchor or {}).get("error", "not set up"))
         lines.append("")
     return lines
+# -- site.yml on a fleet: 1 host against 3 -----------------------------------------------------------
+
+FLEET_GROUP = "bench-fleet"
+FLEET_SIZES = (1, 3)
+FLEET_PORT = 8090       # on each fresh host's own address
+FLEET_REGISTRY_PORT = 5000
+FLEET_PAGE = "kapal bench fleet page\n"
+
+
+def _busybox_rootfs():
+    cache = os.environ.get("KAPAL_TESTBED_CACHE", "/var/cache/kapal-testbed")
+    found = sorted(f for f in os.listdir(cache) if f.startswith("busybox-r") and f.endswith(".tar"))
+    if not found:
+        raise RuntimeError("no busybox root filesystem in %s: run tests/testbed/up.sh" % cache)
+    return os.path.join(cache, found[-1])
+
+
+def fleet_inventory(facts):
+    """The fresh hosts' inventory made a fleet, as README's Fleet section has it: the registry on the
+    first host, the busybox base imported and a page image built FROM it once, one web service per host."""
+    with open(facts["inventory"]) as handle:
+        inventory = json.load(handle)
+    names = [host["name"] for host in facts["hosts"]]
+    registry = "%s:%d" % (facts["hosts"][0]["address"], FLEET_REGISTRY_PORT)
+    image = "%s/kapal-bench/web:1" % registry
+    top = inventory["all"]
+    top["vars"].update({
+        "engine_sdk_wheels": WHEELS,
+        "engine_daemon_config": {"insecure-registries": [registry]},
+        "site_images": [
+            {"name": "%s/kapal/busybox:1" % registry, "import": {"src": _busybox_rootfs()}},
+            {"name": image, "build": {"dockerfile_content": "FROM %s/kapal/busybox:1\nCOPY index.html /var/www/index.html\n"
+                                      % registry, "files": {"index.html": FLEET_PAGE}}},
+        ],
+        "service_definitions": [{
+            "name": "kapal-bench-web", "image": image,
+            "container": {"command": ["httpd", "-f", "-p", "80", "-h", "/var/www"],
+                          "published_ports": ["%d:80" % FLEET_PORT], "restart_policy": "always"},
+            "verify": [{"port": FLEET_PORT, "body": FLEET_PAGE.strip()}],
+        }],
+    })
+    top["children"].update({
+        "docker_hosts": {"hosts": dict((name, {}) for name in names)},
+        "registry_hosts": {"hosts": {names[0]: {}}, "vars": {"registry_listen": "0.0.0.0:%d" % FLEET_REGISTRY_PORT}},
+    })
+    return inventory
+
+
+def recaps(output):
+    """{host: (changed, failed + unreachable)} from an ansible-playbook recap."""
+    found = re.findall(r"(?m)^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
+    return dict((host, (int(changed), int(unreachable) + int(failed))) for host, changed, unreachable, failed in found)
+
+
+def bench_fleet_site(release, repetitions, env, work, log):
+    """kapal.docker.site on fresh fleets of 1 and of 3 hosts (all Debian ``release``): the cold run, from
+    nothing, then the re-run (which must change nothing). Goal: 3 hosts take at most 1.5 times 1 host."""
+    sys.path.insert(0, ROOT)
+    from tests.testbed import hosts  # the test bed's fresh hosts; needs root and the test bed
+
+    env = dict(env)
+    env.pop("ANSIBLE_PYTHON_INTERPRETER", None)  # the hosts' python (the engine role's), not the venv's
+    results = {}
+    for size in FLEET_SIZES:
+        results[size] = dict(first=[], again=[])
+        for repetition in range(repetitions):
+            facts = hosts.up(FLEET_GROUP, [release], count=size, fresh=True, owner="bench")
+            try:
+                path = os.path.join(work, "fleet-%d.yml" % size)
+                with open(path, "w") as handle:
+                    json.dump(fleet_inventory(facts), handle)
+                for phase in ("first", "again"):
+                    result = measure([os.path.join(VENV_BIN, "ansible-playbook"), "-i", path, "kapal.docker.site"], env)
+                    found = recaps(result["output"])
+                    entry = dict(wall_s=result["wall_s"], rc=result["rc"], hosts=len(found),
+                                 changed=sum(changed for changed, _failed in found.values()))
+                    if result["rc"] != 0 or len(found) != size:
+                        entry["error"] = result["output"][-2000:]
+                    results[size][phase].append(entry)
+                    log("rep %d fleet_site %d host(s) %-5s wall %6.1fs  rc %s  changed=%s" % (
+                        repetition + 1, size, phase, entry["wall_s"], entry["rc"], entry["changed"]))
+            finally:
+                hosts.down(FLEET_GROUP)
+    return dict(release=release, sizes=results)
 
 
 # -- the run -----------------------------------------------------------------------------------------
@@ -520,10 +604,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--scenarios", default="sdk,containers,container,anchor,service_role,engine_role,compose")
+    parser.add_argument("--scenarios", default="sdk,containers,container,anchor,service_role,engine_role,compose,fleet_site")
     parser.add_argument("--engine-releases", default=",".join(ENGINE_RELEASES))
     parser.add_argument("--engine-repetitions", type=int, default=1,
                         help="fresh hosts per release for engine_role (each takes minutes)")
+    parser.add_argument("--fleet-release", default="13", help="the Debian release of fleet_site's hosts")
+    parser.add_argument("--fleet-repetitions", type=int, default=1,
+                        help="fresh fleets of each size for fleet_site (each takes minutes)")
     args = parser.parse_args()
     scenarios = args.scenarios.split(",")
 
@@ -596,6 +683,9 @@ def main():
         engine_role = None
         if "engine_role" in scenarios:
             engine_role = bench_engine_role(args.engine_releases.split(","), args.engine_repetitions, ours_env, work, log)
+        fleet_site = None
+        if "fleet_site" in scenarios:
+            fleet_site = bench_fleet_site(args.fleet_release, args.fleet_repetitions, ours_env, work, log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -623,6 +713,7 @@ def main():
                   docker_sdk=version_of(os.path.join(VENV_BIN, "python"), "docker")),
         anchor=anchor if anchor is not None else dict(error=anchor_error or "not measured"),
         summary=summary, runs=runs, service_role=service_role, engine_role=engine_role, compose=compose,
+        fleet_site=fleet_site,
     )
     path = os.path.join(RESULTS, "%s.json" % stamp)
     with open(path, "w") as handle:
@@ -636,6 +727,8 @@ def main():
         failed += sum(1 for r in (role or {}).values() for phase in ("first", "again") for e in r[phase]
                       if e["rc"] != 0 or (phase == "again" and e["changed"] != 0))
     failed += compose_failed(compose)
+    failed += sum(1 for r in ((fleet_site or {}).get("sizes") or {}).values() for phase in ("first", "again")
+                  for e in r[phase] if "error" in e or (phase == "again" and e["changed"] != 0))
     return 1 if failed else 0
 
 
@@ -653,6 +746,8 @@ def markdown(report):
         lines += engine_role_markdown(report["engine_role"])
     if report.get("compose"):
         lines += compose_markdown(report["compose"], report["anchor"])
+    if report.get("fleet_site"):
+        lines += fleet_site_markdown(report["fleet_site"])
     return "\n".join(lines) + "\n"
 
 
@@ -730,6 +825,36 @@ def engine_role_markdown(engine_role):
             ",".join(str(e["changed"]) for e in result["first"]), ",".join(str(e["changed"]) for e in result["again"])))
     lines.append("")
     return lines
+
+
+FLEET_GOAL = 1.5
+
+
+def fleet_site_markdown(fleet_site):
+    def median(entries):
+        ok = [e["wall_s"] for e in entries if "error" not in e]
+        return round(statistics.median(ok), 1) if ok else None
+
+    sizes = dict((int(size), phases) for size, phases in fleet_site["sizes"].items())
+    repetitions = len(next(iter(sizes.values()))["first"])
+    lines = ["## kapal.docker.site on a fleet: 1 host against 3", "",
+             "Fresh Debian %s hosts (tests/testbed/hosts.py) over SSH, the registry on the first, the images made once;"
+             " %d CPUs; median of %d:" % (fleet_site["release"], os.cpu_count(), repetitions), "",
+             "| hosts | cold run, from nothing (s) | re-run (s) | changed (cold / re-run) |", "|---|---:|---:|---|"]
+    medians = {}
+    for size, phases in sorted(sizes.items()):
+        medians[size] = dict((phase, median(phases[phase])) for phase in ("first", "again"))
+        lines.append("| %d | %s | %s | %s / %s |" % (
+            size, medians[size]["first"], medians[size]["again"], ",".join(str(e["changed"]) for e in phases["first"]),
+            ",".join(str(e["changed"]) for e in phases["again"])))
+    low, high = min(medians), max(medians)
+    lines.append("")
+    for phase, label in (("first", "cold run"), ("again", "re-run")):
+        if medians[low][phase] and medians[high][phase]:
+            ratio = round(medians[high][phase] / medians[low][phase], 2)
+            lines.append("%s: %d hosts take %sx the time of %d (goal: at most %sx): %s." % (
+                label.capitalize(), high, ratio, low, FLEET_GOAL, "met" if ratio <= FLEET_GOAL else "NOT met"))
+    return lines + [""]
 
 
 if __name__ == "__main__":

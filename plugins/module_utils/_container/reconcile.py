@@ -27,7 +27,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._container.apply impo
 )
 from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTIONS, api_needs
 from ansible_collections.kapal.docker.plugins.module_utils._container.plan import diff_of, plan, with_carry_over
-from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineConflict, KapalError
+from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineConflict, KapalError, RegistryUnreachable
 from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import ensure_image, plan_pull
 from ansible_collections.kapal.docker.plugins.module_utils._parse import given_once
 from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef
@@ -216,10 +216,14 @@ def _image_of(engine, desired, current, check_mode):
     """
     if "image" in desired.values and desired.state != "absent":
         ref = ImageRef.parse(desired.values["image"], "image")
-        if not check_mode:
-            present = ensure_image(engine, ref, desired.pull)
-            return present.changed, present.after
-        pull_plan = plan_pull(engine, ref, desired.pull)
+        try:
+            if not check_mode:
+                present = ensure_image(engine, ref, desired.pull)
+                return present.changed, present.after
+            pull_plan = plan_pull(engine, ref, desired.pull)
+        except RegistryUnreachable as exc:
+            # The registry's message names the registry, not the image: the item is a container.
+            raise RegistryUnreachable("image %s: %s" % (ref.pull_reference, exc)) from None
         if pull_plan.changed and pull_plan.before is not None:
             new_id = (pull_plan.remote and pull_plan.remote.config_digest) or "%s (after the pull)" % ref.pull_reference
             return True, dict(pull_plan.before, Id=new_id)

@@ -456,3 +456,19 @@ def test_desired_built_directly_compares_every_option_by_its_default():
     from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired
 
     assert Desired(name="web").comparisons == resolve_comparisons(None) != {}
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_an_unreachable_registry_names_the_image_the_container_wanted(monkeypatch, check_mode):
+    from ansible_collections.kapal.docker.plugins.module_utils._container import reconcile
+    from ansible_collections.kapal.docker.plugins.module_utils._errors import RegistryUnreachable
+
+    def unreachable(engine, ref, policy):
+        raise RegistryUnreachable("cannot reach registry 10.0.0.5:5000: connection refused (from the module's host)")
+
+    monkeypatch.setattr(reconcile, "ensure_image", unreachable)
+    monkeypatch.setattr(reconcile, "plan_pull", unreachable)
+    with pytest.raises(RegistryUnreachable) as err:
+        reconcile._image_of(None, desired(image="10.0.0.5:5000/team/web:2"), container(), check_mode)
+    assert str(err.value) == ("image 10.0.0.5:5000/team/web:2: cannot reach registry 10.0.0.5:5000: "
+                              "connection refused (from the module's host)")
