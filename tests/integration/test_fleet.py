@@ -218,13 +218,16 @@ def versions(fleet, docker_api):
     builder = next(host for host in fleet["facts"]["hosts"] if host["release"] == "13")
     workdir = "/var/lib/kapal-it-fleet-%s" % TOKEN
     tasks = [{"name": "Make the build directories", "ansible.builtin.file": {
-        "path": "%s/{{ item }}" % workdir, "state": "directory", "mode": "0755"}, "loop": list(VERSIONS)},
-             {"name": "Write the pages", "ansible.builtin.copy": {
+        "path": "%s/{{ item }}" % workdir, "state": "directory", "mode": "0755"}, "loop": list(VERSIONS)}]
+    tasks += [{"name": "Write the pages", "ansible.builtin.copy": {
         "dest": "%s/{{ item.0 }}/{{ item.1 }}.html" % workdir, "content": "{{ item.2 }}", "mode": "0644"},
         "loop": [[v, "broken" if v == "broken" else "index", _page(v)] for v in VERSIONS]}]
+    # The base image has a page of its own: the broken version removes it (its "/" answers 404).
+    dockerfile = "FROM %s/kapal/busybox:1\n{{ 'RUN rm -f /var/www/index.html' if item == 'broken' else '' }}\nCOPY . /var/www/\n"
+    dockerfile %= fleet["registry"]
     tasks += [{"name": "Build the versions", "kapal.docker.image_build": {
         "path": "%s/{{ item }}" % workdir, "name": "{{ image[item] }}",
-        "dockerfile_content": "FROM %s/kapal/busybox:1\nCOPY . /var/www/\n" % fleet["registry"]},
+        "dockerfile_content": dockerfile},
         "loop": list(VERSIONS)}]
     tasks += [{"name": "Push them", "kapal.docker.image_push": {"name": "{{ image[item] }}"}, "loop": list(VERSIONS)},
               {"name": "Remove them here", "kapal.docker.image_remove": {"name": "{{ image[item] }}"},
@@ -289,6 +292,7 @@ def test_rollout_keeps_the_fleet_answering(fleet, versions, docker_api, extra, b
 
     # The probe ran from before the first batch to after the last, within its bounds.
     assert not probe.bounded and probe.requests <= len(names) * probe.max_rounds
+
     def is_new(text):
         return text.strip() == _page(target).strip()
 
