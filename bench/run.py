@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import glob
 import json
 import os
 import platform
@@ -590,6 +591,131 @@ def bench_fleet_site(release, repetitions, env, work, log):
             finally:
                 hosts.down(FLEET_GROUP)
     return dict(release=release, sizes=results)
+# -- a rollout across a fleet of fresh hosts: the downtime of each host ------------------------------
+
+ROLLOUT_RELEASES = ("12", "13", "14")
+ROLLOUT_GROUP = "bench-rollout"
+ROLLOUT_PORT = 8090
+ROLLOUT_SERVICE = PREFIX + "rollout-web"
+ROLLOUT_SDK_PYTHON = "/opt/kapal-docker/sdk/bin/python"  # the engine role's SDK venv (Debian 12)
+
+
+def rollout_page(version):
+    return "kapal bench fleet page, version %s\n" % version
+
+
+def rollout_inventory(facts, registry, rootfs):
+    """The fresh hosts' inventory with a registry on the first Debian 13 host, the page image in two
+    versions (built there once, pushed) and the page service on every host."""
+    with open(facts["inventory"]) as handle:
+        inventory = json.load(handle)
+    top, names = inventory["all"], [host["name"] for host in facts["hosts"]]
+    registry_host = next(host["name"] for host in facts["hosts"] if host["release"] == "13")
+    web = "%s/kapal-bench/web:%%s" % registry
+    top["vars"].update({
+        "ansible_python_interpreter": "auto_silent",
+        "ansible_interpreter_python_fallback": [ROLLOUT_SDK_PYTHON, "/usr/bin/python3"],
+        "engine_sdk_wheels": WHEELS,
+        "engine_daemon_config": {"insecure-registries": [registry]},
+        "site_images": [{"name": "%s/kapal-bench/busybox:1" % registry, "import": {"src": rootfs}}] + [
+            {"name": web % version,
+             "build": {"dockerfile_content": "FROM %s/kapal-bench/busybox:1\nCOPY index.html /var/www/index.html\n" % registry,
+                       "files": {"index.html": rollout_page(version)}}} for version in ("1", "2")],
+    })
+    for name in names:
+        top["hosts"][name]["service_definitions"] = [{
+            "name": ROLLOUT_SERVICE, "image": web % "1",
+            # busybox httpd (PID 1) ignores SIGTERM: stop_timeout 1, as a service that stops on it would.
+            "container": {"command": ["httpd", "-f", "-p", "80", "-h", "/var/www"], "published_ports": ["%d:80" % ROLLOUT_PORT],
+                          "restart_policy": "always", "stop_timeout": 1},
+            "verify": [{"port": ROLLOUT_PORT}],
+        }]
+    top["children"].update({
+        "docker_hosts": {"hosts": dict((name, {}) for name in names)},
+        "registry_hosts": {"hosts": {registry_host: {}}, "vars": {"registry_listen": "0.0.0.0:5000"}},
+    })
+    return inventory, web
+
+
+def bench_fleet_rollout(repetitions, env, work, log):
+    """site on a fleet of fresh hosts (Debian 12, 13, 14), then rollouts of the page service, one host
+    at a time, from version 1 to 2 and back, ``repetitions`` times each, while a probe on this machine
+    fetches every host's page every 0.1 s (each request bounded by 0.5 s): per host, the longest time
+    without an answer (from the last answer before to the first after), and whether the hosts outside
+    the one being updated answered throughout."""
+    sys.path.insert(0, ROOT)
+    from tests.testbed import hosts  # the test bed's fresh hosts; needs root and the test bed
+    from tests.integration.probe import Probe
+
+    rootfs = sorted(glob.glob(os.path.join(os.environ.get("KAPAL_TESTBED_CACHE", "/var/cache/kapal-testbed"),
+                                           "busybox-r*.tar")))
+    if not rootfs:
+        return dict(error="no busybox root filesystem in the test bed's cache: run tests/testbed/up.sh")
+    env = dict(env)
+    env.pop("ANSIBLE_PYTHON_INTERPRETER", None)  # the inventory's, on the hosts
+    playbook_bin = os.path.join(VENV_BIN, "ansible-playbook")
+    facts = hosts.up(ROLLOUT_GROUP, list(ROLLOUT_RELEASES), fresh=True, owner="bench")
+    try:
+        registry = "%s:5000" % next(host["address"] for host in facts["hosts"] if host["release"] == "13")
+        inventory, web = rollout_inventory(facts, registry, rootfs[-1])
+        path = os.path.join(work, "fleet.yml")
+        with open(path, "w") as handle:
+            json.dump(inventory, handle)
+        site = measure([playbook_bin, "-i", path, "kapal.docker.site"], env)
+        log("fleet_rollout site on %d fresh hosts: wall %.1fs  rc %s" % (len(facts["hosts"]), site["wall_s"], site["rc"]))
+        results = dict(hosts=[dict(name=h["name"], release=h["release"]) for h in facts["hosts"]],
+                       site=dict(wall_s=site["wall_s"], rc=site["rc"]), rollouts=[],
+                       probe=dict(interval_s=0.1, timeout_s=0.5))
+        if site["rc"] != 0:
+            results["error"] = site["output"][-2000:]
+            return results
+        names = [host["name"] for host in facts["hosts"]]
+        urls = dict((host["name"], "http://%s:%d/" % (host["address"], ROLLOUT_PORT)) for host in facts["hosts"])
+        for repetition in range(repetitions):
+            for version in ("2", "1"):
+                extra = dict(rollout_service=ROLLOUT_SERVICE, rollout_image=web % version, rollout_serial=1,
+                             rollout_verify=[{"port": ROLLOUT_PORT, "body": rollout_page(version).strip()}])
+                with Probe(urls, interval=0.1, timeout=0.5, max_seconds=300) as probe:
+                    result = measure([playbook_bin, "-i", path, "kapal.docker.rollout", "-e", json.dumps(extra)], env)
+                phases = probe.phases([[name] for name in names], lambda text, version=version: text.strip() == rollout_page(version).strip())
+                entry = dict(version=version, wall_s=result["wall_s"], rc=result["rc"],
+                             downtime_s=dict((name, probe.downtime(name)) for name in names),
+                             outages=dict((name, probe.outages(name)) for name in names),
+                             rounds=len(probe.rounds), requests=probe.requests, bounded=probe.bounded,
+                             others_answered=all(index is not None for _at, index, _answers in phases))
+                if result["rc"] != 0:
+                    entry["error"] = result["output"][-2000:]
+                results["rollouts"].append(entry)
+                log("rep %d fleet_rollout to version %s  wall %6.1fs  rc %s  downtime %s  others answered: %s" % (
+                    repetition + 1, version, entry["wall_s"], entry["rc"],
+                    " ".join("%s=%ss" % (n.rsplit("-", 2)[-2], entry["downtime_s"][n]) for n in names),
+                    entry["others_answered"]))
+        return results
+    finally:
+        hosts.down(ROLLOUT_GROUP)
+
+
+def fleet_rollout_markdown(fleet):
+    lines = ["## A rollout across a fleet: the downtime of each host", ""]
+    if fleet.get("error") and not fleet.get("rollouts"):
+        return lines + ["Not measured: %s" % (fleet["error"].strip().splitlines() or ["?"])[-1], ""]
+    rollouts = [r for r in fleet["rollouts"] if r["rc"] == 0]
+    lines += ["kapal.docker.rollout, rollout_serial 1, on %d fresh hosts (site first: %.1f s); a probe on the controller"
+              " fetches every host's page every %s s (each request bounded by %s s). Downtime: from the last answer"
+              " before to the first answer after (an upper bound, to one interval); %d rollouts."
+              % (len(fleet["hosts"]), fleet["site"]["wall_s"], fleet["probe"]["interval_s"], fleet["probe"]["timeout_s"],
+                 len(rollouts)), "",
+              "| host | release | downtime, median | downtime, max |", "|---|---|---:|---:|"]
+    for host in fleet["hosts"]:
+        values = [r["downtime_s"][host["name"]] for r in rollouts if r["downtime_s"][host["name"]] is not None]
+        lines.append("| %s | Debian %s | %s | %s |" % (
+            host["name"], host["release"], "%.2f s" % statistics.median(values) if values else "?",
+            "%.2f s" % max(values) if values else "?"))
+    walls = [r["wall_s"] for r in rollouts]
+    lines += ["", "Rollout of the 3 hosts, median wall time: %s; the other hosts answered throughout: %s." % (
+        "%.1f s" % statistics.median(walls) if walls else "?",
+        "yes" if rollouts and all(r["others_answered"] for r in rollouts) else "NO"), ""]
+    return lines
 
 
 # -- the run -----------------------------------------------------------------------------------------
@@ -604,7 +730,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--repetitions", type=int, default=3)
-    parser.add_argument("--scenarios", default="sdk,containers,container,anchor,service_role,engine_role,compose,fleet_site")
+    parser.add_argument("--scenarios", default="sdk,containers,container,anchor,service_role,engine_role,compose,fleet_site,fleet_rollout")
     parser.add_argument("--engine-releases", default=",".join(ENGINE_RELEASES))
     parser.add_argument("--engine-repetitions", type=int, default=1,
                         help="fresh hosts per release for engine_role (each takes minutes)")
@@ -686,6 +812,9 @@ def main():
         fleet_site = None
         if "fleet_site" in scenarios:
             fleet_site = bench_fleet_site(args.fleet_release, args.fleet_repetitions, ours_env, work, log)
+        fleet_rollout = None
+        if "fleet_rollout" in scenarios:
+            fleet_rollout = bench_fleet_rollout(args.repetitions, ours_env, work, log)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -713,7 +842,7 @@ def main():
                   docker_sdk=version_of(os.path.join(VENV_BIN, "python"), "docker")),
         anchor=anchor if anchor is not None else dict(error=anchor_error or "not measured"),
         summary=summary, runs=runs, service_role=service_role, engine_role=engine_role, compose=compose,
-        fleet_site=fleet_site,
+        fleet_site=fleet_site, fleet_rollout=fleet_rollout,
     )
     path = os.path.join(RESULTS, "%s.json" % stamp)
     with open(path, "w") as handle:
@@ -729,6 +858,9 @@ def main():
     failed += compose_failed(compose)
     failed += sum(1 for r in ((fleet_site or {}).get("sizes") or {}).values() for phase in ("first", "again")
                   for e in r[phase] if "error" in e or (phase == "again" and e["changed"] != 0))
+    if fleet_rollout is not None:
+        failed += int(bool(fleet_rollout.get("error"))) + sum(
+            1 for r in fleet_rollout.get("rollouts", []) if r["rc"] != 0 or not r["others_answered"])
     return 1 if failed else 0
 
 
@@ -748,6 +880,8 @@ def markdown(report):
         lines += compose_markdown(report["compose"], report["anchor"])
     if report.get("fleet_site"):
         lines += fleet_site_markdown(report["fleet_site"])
+    if report.get("fleet_rollout"):
+        lines += fleet_rollout_markdown(report["fleet_rollout"])
     return "\n".join(lines) + "\n"
 
 
