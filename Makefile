@@ -25,13 +25,17 @@ demo: venv collection
 	$(BIN)/ansible-playbook -i localhost, -c local playbooks/demo.yml
 
 # The integration tests (two xdist workers) run beside the other checks (`checks`: the older
-# ansible-core releases, sanity, lint, molecule), which take the second job slot one after another:
-# those are mostly waiting on engines and hosts, so the machine's two cores serve both. Each target's
-# output is printed whole when it ends (-Otarget), with the time it started.
+# ansible-core releases, sanity, lint, molecule, one after another): both are mostly waiting on
+# engines and hosts, so the machine's two cores serve both. The checks' output goes to
+# .build/checks.log and is printed when both are done; each phase prints the time it started.
 test: venv collection build testbed unit docs
 	@echo "== test: integration beside core-matrix, sanity, lint, molecule ($$(date +%T))"
-	$(MAKE) --no-print-directory -j2 -Otarget integration checks
-	@echo "== test: done ($$(date +%T))"
+	status=0; \
+	$(MAKE) --no-print-directory checks > .build/checks.log 2>&1 & checks=$$!; \
+	$(MAKE) --no-print-directory integration || status=$$?; \
+	wait $$checks || status=1; \
+	echo "== checks (core-matrix, sanity, lint, molecule), from .build/checks.log:"; cat .build/checks.log; \
+	echo "== test: done ($$(date +%T)), status $$status"; exit $$status
 
 checks: core-matrix sanity lint molecule
 

@@ -507,6 +507,8 @@ def compose_markdown(compose, anchor):
         lines.append("community.docker: not measured (%s)." % (anchor or {}).get("error", "not set up"))
         lines.append("")
     return lines
+
+
 # -- site.yml on a fleet: 1 host against 3 -----------------------------------------------------------
 
 FLEET_GROUP = "bench-fleet"
@@ -591,6 +593,8 @@ def bench_fleet_site(release, repetitions, env, work, log):
             finally:
                 hosts.down(FLEET_GROUP)
     return dict(release=release, sizes=results)
+
+
 # -- a rollout across a fleet of fresh hosts: the downtime of each host ------------------------------
 
 ROLLOUT_RELEASES = ("12", "13", "14")
