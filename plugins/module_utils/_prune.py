@@ -30,6 +30,7 @@ import time
 
 from ansible.module_utils.common.text.formatters import human_to_bytes
 
+from ansible_collections.kapal.docker.plugins.module_utils._engine import api_at_least
 from ansible_collections.kapal.docker.plugins.module_utils._errors import EngineConflict, KapalError, PartialFailure, one_line
 
 KINDS = ("containers", "images", "networks", "volumes", "builder_cache")
@@ -437,11 +438,6 @@ def _with_created(engine, entries, kind, cutoff):
     return result
 
 
-def _api_at_least(engine, version):
-    current = [int(p) for p in str(engine.api.api_version).split(".")]
-    return current >= [int(p) for p in version.split(".")]
-
-
 def _call_prune(engine, what, path, params):
     """POST a prune endpoint; an engine busy with another prune is asked again for a while."""
     for attempt in range(PRUNE_RETRIES):
@@ -521,7 +517,7 @@ def prune_networks(engine, filters, clock, check_mode):
 def prune_volumes(engine, filters, clock, check_mode, gone=()):
     """Prune volumes; ``gone`` are the containers check mode predicts the container prune removes."""
     del clock
-    anonymous_only = _api_at_least(engine, "1.42")
+    anonymous_only = api_at_least(engine.api.api_version, "1.42")
     if filters.get("all") and not anonymous_only:
         raise KapalError("volumes_filters: all needs Docker Engine API 1.42 or newer; the engine at %s speaks %s, "
                          "where every unused volume is pruned" % (engine.host, engine.api.api_version))

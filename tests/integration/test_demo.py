@@ -31,9 +31,15 @@ def _recap(output):
     return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
 
 
-def test_demo_converges_serves_and_is_idempotent(tmp_path):
-    first = _play()
-    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+@pytest.fixture(scope="module")
+def first():
+    """The demo's first run in this session (both tests start from the converged demo)."""
+    run = _play()
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    return run
+
+
+def test_demo_converges_serves_and_is_idempotent(first, tmp_path):
     page = urllib.request.urlopen("http://127.0.0.1:8080/", timeout=10).read().decode()
     assert "Hello from kapal.docker" in page
     # The tutorial's last step, as its reader does it: the URL the demo prints, opened in a browser.
@@ -49,10 +55,10 @@ def test_demo_converges_serves_and_is_idempotent(tmp_path):
     assert "kapal-demo-web | 127.0.0.1:5080/kapal-demo/web:1.0 | running | 0.0.0.0:8080->80/tcp" in second.stdout
 
 
-def test_roles_in_check_mode_write_nothing(docker_api):
+def test_roles_in_check_mode_write_nothing(first, docker_api):
     """The demo's roles and tasks (engine, registry, service) in check mode, with a change a real
-    run would make (another published port): changes predicted, no mutating engine event."""
-    assert _play().returncode == 0  # converged first, so the check run differs only by the port
+    run would make (another published port): changes predicted, no mutating engine event. The demo
+    has converged (``first``), so the check run differs only by the port."""
     bindir = os.path.dirname(sys.executable)
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_NOCOLOR="1")
     with recorded_events(docker_api) as events:
