@@ -23,7 +23,7 @@ import docker.errors
 import pytest
 
 from tests.conftest import COLLECTIONS
-from tests.integration import compat
+from tests.integration import compat, timeline
 from tests.integration.image_support import Arrange, Registry
 
 TESTBED_FACTS = os.path.join(os.environ.get("KAPAL_TESTBED_DIR", "/var/lib/kapal-testbed"), "testbed.json")
@@ -233,6 +233,8 @@ def pytest_configure(config):
         os.environ.setdefault("KAPAL_HOSTS_OWNER", "pytest-%d" % os.getpid())
     # The compatibility table's cells (tests marked compat, test_engines.py) -> tests/output/compat.json.
     config.pluginmanager.register(compat.Recorder(config), "kapal-compat")
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(timeline.Timeline(), "kapal-timeline")
 
 
 def pytest_sessionfinish(session):
