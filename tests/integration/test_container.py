@@ -55,7 +55,9 @@ def bed(testbed, home_network):
 
 
 def busybox(name, bed, **options):
-    args = dict(name=name, image=bed["busybox_image"], command="sleep 3600", network_mode=bed["home_network"])
+    # sleep, PID 1, ignores SIGTERM: stop_timeout 1 stops it after 1 s, not 10, when a test recreates it.
+    args = dict(name=name, image=bed["busybox_image"], command="sleep 3600", network_mode=bed["home_network"],
+                stop_timeout=1)
     if "networks" in options:
         del args["network_mode"]
     args.update(options)
@@ -200,7 +202,8 @@ def test_recreate_carries_over_what_the_task_does_not_manage(name, bed, docker_a
     # A later task manages only env: the ports and memory stay.
     result = converge(dict(name=name, env={"A": "2"}))
     host = docker_api.inspect_container(name)["HostConfig"]
-    assert result["actions"] == ["recreate: env changed", "kept from the old container: command, published_ports, networks, memory",
+    assert result["actions"] == ["recreate: env changed",
+                                 "kept from the old container: command, published_ports, networks, memory, stop_timeout",
                                  "start"]
     assert host["PortBindings"] == {"80/tcp": [{"HostIp": "", "HostPort": str(port)}]}
     assert host["Memory"] == 64 * 1024 ** 2

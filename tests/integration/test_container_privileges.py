@@ -23,7 +23,8 @@ def name(docker_api):
 
 
 def busybox(name, testbed, **options):
-    args = dict(name=name, image=testbed["busybox_image"], command="sleep 3600", network_mode="none")
+    # sleep, PID 1, ignores SIGTERM: stop_timeout 1 stops it after 1 s, not 10, when a test recreates it.
+    args = dict(name=name, image=testbed["busybox_image"], command="sleep 3600", network_mode="none", stop_timeout=1)
     args.update(options)
     return args
 
@@ -165,7 +166,7 @@ def test_recreate_carries_the_options_over(name, testbed, docker_api):
     result = converge(dict(name=name, env={"GEN": "2"}, state="present"))
     assert result["actions"] == [
         "recreate: env changed",
-        "kept from the old container: command, network_mode, privileged, capabilities, ulimits, tmpfs, shm_size"]
+        "kept from the old container: command, network_mode, stop_timeout, privileged, capabilities, ulimits, tmpfs, shm_size"]
     host = docker_api.inspect_container(name)["HostConfig"]
     assert host["Privileged"] is True and host["CapAdd"] == ["CAP_NET_ADMIN"]
     assert host["Ulimits"] == [{"Name": "nofile", "Soft": 100, "Hard": 200}]

@@ -90,7 +90,8 @@ def converge(args, changed=True, module="container"):
 
 
 def busybox(name, testbed, **options):
-    args = dict(name=name, image=testbed["busybox_image"], command="sleep 3600", network_mode="bridge")
+    # sleep, PID 1, ignores SIGTERM: stop_timeout 1 stops it after 1 s, not 10, when a test recreates it.
+    args = dict(name=name, image=testbed["busybox_image"], command="sleep 3600", network_mode="bridge", stop_timeout=1)
     args.update(options)
     return args
 
@@ -239,9 +240,10 @@ def test_a_recreate_says_which_settings_it_keeps(network, name, testbed, docker_
     converge(busybox(name, testbed, published_ports=["127.0.0.1:18213:80"], memory="64m", network_mode=network))
     result = converge(dict(name=name, env={"A": "2"}))
     assert result["actions"] == [
-        "recreate: env changed", "kept from the old container: command, published_ports, networks, memory", "start"]
+        "recreate: env changed", "kept from the old container: command, published_ports, networks, memory, stop_timeout",
+        "start"]
     assert result["diff"]["after"]["kept_from_old_container"] == dict(
-        command=["sleep", "3600"], published_ports=["127.0.0.1:18213:80/tcp"], memory=64 * 1024 ** 2,
+        command=["sleep", "3600"], published_ports=["127.0.0.1:18213:80/tcp"], memory=64 * 1024 ** 2, stop_timeout=1,
         networks=[dict(name=network, aliases=[], ipv4_address=None)])
     assert docker_api.inspect_container(name)["HostConfig"]["NetworkMode"] == network
     assert docker_api.inspect_container(name)["HostConfig"]["PortBindings"] == {

@@ -60,7 +60,8 @@ def converge(args, changed=True, module="container", env=None):
 
 
 def busybox(name, testbed, **options):
-    args = dict(name=name, image=testbed["busybox_image"], command="sleep 3600", network_mode="none")
+    # sleep, PID 1, ignores SIGTERM: stop_timeout 1 stops it after 1 s, not 10, when a test recreates it.
+    args = dict(name=name, image=testbed["busybox_image"], command="sleep 3600", network_mode="none", stop_timeout=1)
     args.update(options)
     return args
 

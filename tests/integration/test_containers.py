@@ -20,8 +20,10 @@ def group(docker_api):
 
 
 def task(group, testbed, items, **options):
+    # sleep, PID 1, ignores SIGTERM: stop_timeout 1 stops it after 1 s, not 10, when a test recreates it.
     args = dict(
-        defaults=dict(image=testbed["busybox_image"], command="sleep 3600", network_mode=group, labels={group: "yes"}),
+        defaults=dict(image=testbed["busybox_image"], command="sleep 3600", network_mode=group, labels={group: "yes"},
+                      stop_timeout=1),
         containers=items,
         prune_label=group,
     )

@@ -33,12 +33,13 @@ HTTPD = ["httpd", "-f", "-p", "80", "-h", "/var/www"]
 
 
 def _services():
+    # httpd, PID 1, ignores SIGTERM: stop_timeout 1 stops it after 1 s, not 10, on a restart or rollout.
     return [
         {"name": WEB, "image": "kapal-test/busybox:latest",
-         "container": {"command": HTTPD, "published_ports": ["%d:80" % WEB_PORT]},
+         "container": {"command": HTTPD, "published_ports": ["%d:80" % WEB_PORT], "stop_timeout": 1},
          "verify": [{"port": WEB_PORT, "body": "kapal test busybox"}]},
         {"name": API, "image": "kapal-test/busybox:latest",
-         "container": {"command": HTTPD, "published_ports": ["%d:80" % API_PORT],
+         "container": {"command": HTTPD, "published_ports": ["%d:80" % API_PORT], "stop_timeout": 1,
                        "healthcheck": {"test": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1/"],
                                        "interval": "1s", "retries": 3}},
          "verify": [{"port": API_PORT, "protocol": "tcp"}]},
@@ -340,13 +341,14 @@ def test_restart_of_a_container_that_is_not_a_service_says_so(play, docker_api, 
 def _fixrb_services(page, env):
     return [
         {"name": FIXRB + "good", "image": "kapal-test/busybox:latest",
-         "container": {"command": HTTPD, "published_ports": ["127.0.0.1:18320:80"], "env": {"FIXRB": env}},
+         "container": {"command": HTTPD, "published_ports": ["127.0.0.1:18320:80"], "env": {"FIXRB": env},
+                       "stop_timeout": 1},
          "verify": [{"port": 18320, "body": "kapal test busybox"}]},
         {"name": FIXRB + "web",
          "build": {"name": FIXRB_IMAGE, "tag": "1", "files": {"index.html": page},
                    "dockerfile_content": "FROM kapal-test/busybox:latest\nLABEL %s\nCOPY index.html /www/index.html\n"
                                          "CMD [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\n" % FIXRB_LABEL},
-         "container": {"published_ports": ["127.0.0.1:18321:80"]},
+         "container": {"published_ports": ["127.0.0.1:18321:80"], "stop_timeout": 1},
          "verify": [{"port": 18321, "body": "fixrb v1"}, {"port": 18321, "protocol": "tcp"}]},
     ]
 
