@@ -14,12 +14,13 @@ run without one (PID 1 is docker-init, then sshd).
 A host with Docker Engine's packages already installed (``engine=True``) is for tests that are not
 about installing the engine from nothing: it runs ``kapal-test/host:debian<N>-engine``, the fresh
 host's image with the packages the role kapal.docker.engine installs with its defaults on that
-release (ENGINE_PACKAGES; apt, no recommends) and nothing else: no daemon.json, no SSH host keys, an
-empty machine id, no apt lists, and /var/lib/docker and /var/lib/containerd empty (they are volumes of
-the host). On Debian 12 and 13 docker.service is enabled, so the engine starts at boot and the role
+release (``Release.engine_packages``; apt, no recommends) and nothing else: the seed's engine never ran
+(no service starts while the packages install), and there is no daemon.json, no SSH host key, no
+journal, an empty machine id and no apt lists; /var/lib/docker and /var/lib/containerd are volumes of
+each host, so every host's engine starts with nothing. On Debian 12 and 13 docker.service is enabled, so the engine starts at boot and the role
 only converges its configuration; on Debian 14 nothing starts it until the role does. The image is
-made once per machine from a seed host (group ``seed-<N>``) and rebuilt when RECIPE or the package
-list changes (the label org.kapal.testbed.engine); the facts say ``engine_preinstalled``.
+made once per machine from a seed host (group ``seed-<N>``) and rebuilt when RECIPE, the package
+list or the seed's script changes (the label org.kapal.testbed.engine); the facts say ``engine_preinstalled``.
 
 Hosts come in named groups. Each host has its own address on the network the test bed creates
 (``kapal-hosts``, 10.213.0.0/24 unless KAPAL_HOSTS_SUBNET says otherwise), answers SSH for ``root``
@@ -117,9 +118,10 @@ class Release:
 
     @property
     def engine_key(self):
-        """What the engine image is made from: RECIPE and the package list (its label org.kapal.testbed.engine)."""
-        digest = hashlib.sha256(" ".join(self.engine_packages).encode()).hexdigest()[:12]
-        return "r%d-%s" % (RECIPE, digest)
+        """What the engine image is made from (its label org.kapal.testbed.engine): RECIPE, the package list
+        and the script that installs them."""
+        made_from = "\n".join(self.engine_packages + [ENGINE_SEED_SCRIPT])
+        return "r%d-%s" % (RECIPE, hashlib.sha256(made_from.encode()).hexdigest()[:12])
 
     @property
     def tarball(self):
@@ -442,6 +444,8 @@ def _commit_changes(release):
     """``docker commit --change``: the plain image's labels, ENV and CMD, and the engine image's key.
 
     The seed's own label (its group) is no host's: it is emptied (every host sets its group itself).
+    The commit keeps the seed's --stop-signal (SIGRTMIN+3 under systemd: commit cannot change it); hosts
+    are started with the same one in any case, so they stop as plain hosts do.
     """
     return _image_changes(release) + ["LABEL org.kapal.testbed.engine=%s" % release.engine_key, "LABEL %s=" % LABEL]
 

@@ -105,14 +105,17 @@ def test_the_pip_packages_are_the_ones_packages_yml_names():
     assert ["python3-venv"] + named[1:] == hosts.ENGINE_SDK_PIP_PACKAGES
 
 
-def test_engine_images_are_named_per_release_and_keyed_by_recipe_and_packages(monkeypatch):
+def test_engine_images_are_named_per_release_and_keyed_by_recipe_packages_and_script(monkeypatch):
     bookworm, trixie, forky = (hosts.RELEASES[r] for r in ("12", "13", "14"))
     assert trixie.engine_image == "kapal-test/host:debian13-engine"
     assert re.match(r"^r%d-[0-9a-f]{12}$" % hosts.RECIPE, trixie.engine_key)
-    # The same packages give the same key; other packages, or another recipe, another one.
+    # The same packages give the same key; other packages, another script or another recipe, another one.
     assert trixie.engine_key == forky.engine_key != bookworm.engine_key
     key = trixie.engine_key
     monkeypatch.setattr(hosts, "ENGINE_PACKAGES", hosts.ENGINE_PACKAGES + ["apparmor"])
+    assert trixie.engine_key != key
+    monkeypatch.undo()
+    monkeypatch.setattr(hosts, "ENGINE_SEED_SCRIPT", hosts.ENGINE_SEED_SCRIPT + "true\n")
     assert trixie.engine_key != key
     monkeypatch.undo()
     monkeypatch.setattr(hosts, "RECIPE", hosts.RECIPE + 1)
