@@ -456,13 +456,14 @@ def build_engine_image(release):
     with locked("engine-image-%s" % release.number):
         if _image_label(release.engine_image, "org.kapal.testbed.engine") == release.engine_key:
             return release.engine_image
+        old = docker("image", "inspect", "-f", "{{ .Id }}", release.engine_image, check=False).stdout.strip()
         ensure_network()
         key = ensure_key()
         name = host_name(seed_group(release), release.number, 1)
         _remove_host(name)  # a seed left by a build that died
         started = time.monotonic()
-        log("%s: installing %s in a seed host (once per recipe and package list)"
-            % (release.engine_image, " ".join(release.engine_packages)))
+        log("%s: installing %s in a seed host (once per key: %s)"
+            % (release.engine_image, " ".join(release.engine_packages), release.engine_key))
         try:
             docker(*_run_args(name, seed_group(release), release, key, mirror_address()))
             _wait_until_up(name, release, _address(name))
@@ -478,6 +479,8 @@ def build_engine_image(release):
             docker(*(args + [name, release.engine_image]))
         finally:
             _remove_host(name)
+        if old:
+            docker("rmi", old, check=False)  # the image of an older key (kept while a host still runs it)
         log("image %s made in %.0f s" % (release.engine_image, time.monotonic() - started))
         return release.engine_image
 
