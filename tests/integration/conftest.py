@@ -248,18 +248,20 @@ def pytest_sessionfinish(session):
 
 @pytest.fixture(scope="session")
 def fresh_hosts():
-    """start(name, releases=("13",), count=1) -> the group's facts (tests/testbed/hosts.py).
+    """start(name, releases=("13",), count=1, engine=False) -> the group's facts (tests/testbed/hosts.py).
 
     Fresh Debian hosts (releases "12", "13", "14"; ``count`` of each) on the test bed's network,
     reached over SSH (``facts["inventory"]`` is an Ansible inventory) or through kapal.docker.docker.
-    The same name in one session gives the same hosts, as other tests left them.
+    The same name in one session gives the same hosts, as other tests left them. ``engine=True``:
+    hosts with Docker Engine's packages already installed (what the role kapal.docker.engine installs),
+    for tests that are not about installing the engine from nothing.
     """
     from tests.testbed import hosts
 
     owner = os.environ["KAPAL_HOSTS_OWNER"]
 
-    def start(name, releases=("13",), count=1):
-        return hosts.up("%s-p%s" % (name, owner.rsplit("-", 1)[-1]), releases, count, owner=owner)
+    def start(name, releases=("13",), count=1, engine=False):
+        return hosts.up("%s-p%s" % (name, owner.rsplit("-", 1)[-1]), releases, count, owner=owner, engine=engine)
 
     return start
 

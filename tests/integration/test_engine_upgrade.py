@@ -1,7 +1,9 @@
 """Containers made on Docker 20.10 survive their host's upgrade to Docker 26.1 unchanged (issue #13).
 
 A fresh Debian 12 host gets Docker Engine 20.10 from its distribution with the role kapal.docker.engine
-(over TLS, as the test bed's engines do). kapal.docker.containers, run on the controller against that
+(over TLS, as the test bed's engines do): the host comes with bookworm's docker.io already installed
+(tests/testbed/hosts.py, ``engine=True``: the test is about the upgrade, not the first install), so the
+role configures and restarts it; the upgrade below really replaces the packages. kapal.docker.containers, run on the controller against that
 engine, makes three containers with a spread of options (ports on every address, an explicit IPv4 and
 [::1]; a bind and a named volume; env, labels, a healthcheck, restart policies, log options, ulimits, a
 user network with aliases and a fixed address, an entrypoint and a command, tmpfs, a stopped one), and a
@@ -25,7 +27,7 @@ import pytest
 from tests.conftest import COLLECTIONS
 from tests.integration.conftest import run_module
 
-pytestmark = pytest.mark.slow  # a host installed and upgraded from nothing: handed to a worker first (conftest)
+pytestmark = pytest.mark.slow  # a host's engine configured, then upgraded: handed to a worker first (conftest)
 
 GROUP = "it-upgrade"
 TOKEN = uuid.uuid4().hex[:8]
@@ -147,7 +149,7 @@ def _containers(address):
 def host(fresh_hosts, tmp_path_factory, docker_api):
     """A fresh Debian 12 host with Docker 20.10 (the engine role), the test's image, network and volume."""
     started = time.monotonic()
-    facts = fresh_hosts(GROUP, ("12",), count=1)
+    facts = fresh_hosts(GROUP, ("12",), count=1, engine=True)
     try:
         tmp = tmp_path_factory.mktemp("upgrade")
         tls_dir = tmp / "tls"

@@ -1,9 +1,10 @@
 """Faults on a fleet: a host stopped in the middle of site.yml, and the fleet's registry down.
 
 The smallest fleet that shows them: two fresh Debian 13 hosts of the test bed (the ``fresh_hosts``
-fixture, a group of this file's own), reached over SSH. The first runs the fleet's registry (the
-role kapal.docker.registry, plain HTTP, in both engines' insecure-registries) and makes the page
-image once; both run it as a service. Then:
+fixture, a group of this file's own), reached over SSH, with Docker Engine's packages already installed
+(``engine=True``: installing from nothing is test_fleet.py's), so site.yml's engine role configures the
+engine over them. The first runs the fleet's registry (the role kapal.docker.registry, plain HTTP, in
+both engines' insecure-registries) and makes the page image once; both run it as a service. Then:
 
 - the second host's machine is stopped (``docker stop`` of its container: systemd shuts it down) in
   the middle of a run of site.yml that changes its service: that host alone fails, in one line, and
@@ -19,18 +20,17 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 
 import pytest
 
 from tests.conftest import COLLECTIONS
+from tests.testbed import hosts
 
-pytestmark = pytest.mark.slow  # two engines installed from nothing: handed to a worker first (conftest)
+pytestmark = pytest.mark.slow  # two hosts and a whole site.yml: handed to a worker first (conftest)
 
 TOKEN = uuid.uuid4().hex[:8]
 SERVICE = "kapal-it-fleet-faults-%s-web" % TOKEN
@@ -39,7 +39,6 @@ PORT = 8090  # on each host's own address (the hosts are machines of their own)
 REGISTRY_PORT = 5000
 REGISTRY_UNIT = "kapal-registry-main"  # the registry role's service, by its defaults
 HTTPD = ["httpd", "-f", "-p", "80", "-h", "/var/www"]
-BOOT_TIMEOUT = 120
 
 
 def _recaps(output):
@@ -80,31 +79,6 @@ def _service_container(host):
 
 def _page(address):
     return urllib.request.urlopen("http://%s:%d/" % (address, PORT), timeout=10).read().decode()
-
-
-def _ssh_answers(address):
-    try:
-        with socket.create_connection((address, 22), timeout=2) as conn:
-            conn.settimeout(2)
-            return conn.recv(64).startswith(b"SSH-")
-    except OSError:
-        return False
-
-
-def _start_machine(name):
-    """Start a stopped fresh host again and wait until it has booted; returns its (new) address."""
-    subprocess.run(["docker", "start", name], check=True, capture_output=True, timeout=60)
-    deadline = time.monotonic() + BOOT_TIMEOUT
-    while time.monotonic() < deadline:
-        address = subprocess.run(
-            ["docker", "inspect", "-f", "{{ range .NetworkSettings.Networks }}{{ .IPAddress }}{{ end }}", name],
-            capture_output=True, text=True, check=True, timeout=30).stdout.strip()
-        state = subprocess.run(["docker", "exec", name, "systemctl", "is-system-running"], capture_output=True,
-                               text=True, check=False, timeout=30).stdout.strip()
-        if state in ("running", "degraded") and address and _ssh_answers(address):
-            return address
-        time.sleep(1)
-    raise AssertionError("host %s did not boot again within %d s (systemd: %s)" % (name, BOOT_TIMEOUT, state))
 
 
 class Fleet:
@@ -193,7 +167,7 @@ class Fleet:
 
 @pytest.fixture(scope="module")
 def fleet(fresh_hosts, tmp_path_factory):
-    facts = fresh_hosts("it-faults", ("13",), count=2)
+    facts = fresh_hosts("it-faults", ("13",), count=2, engine=True)
     fleet = Fleet(facts, tmp_path_factory.mktemp("fleet-faults"))
     first = fleet.play("site")
     assert first.returncode == 0, first.stdout[-8000:] + first.stderr[-2000:]
@@ -229,7 +203,7 @@ def test_a_host_stopped_mid_site_fails_alone_and_converges_when_back(fleet):
     assert _page(fleet.addresses[fleet.first]) == PAGE
 
     # The machine is back (maybe at another address: the inventory follows it, as a user's would).
-    fleet.addresses[second] = _start_machine(second)
+    fleet.addresses[second] = hosts.start_again(second)
     fleet.write()
     again = fleet.play("site")
     assert again.returncode == 0, again.stdout[-8000:]

@@ -1,8 +1,9 @@
 """An image reaches a host without a registry: image_export on one fresh host, ansible.builtin.fetch and
 ansible.builtin.copy through the controller, image_load on another (issue 15).
 
-Two fresh Debian 13 hosts of the test bed (tests/testbed/hosts.py, group newmod-xfer of this session),
-given Docker by the role kapal.docker.engine, reached over SSH as a user's fleet is. The image is
+Two fresh Debian 13 hosts of the test bed (tests/testbed/hosts.py, group newmod-xfer of this session)
+with Docker Engine's packages already installed (the test is not about installing them), given a running,
+configured engine by the role kapal.docker.engine, reached over SSH as a user's fleet is. The image is
 imported on the first host from a small root filesystem made there; nothing comes from a registry.
 """
 
@@ -16,7 +17,7 @@ import pytest
 
 from tests.conftest import COLLECTIONS
 
-pytestmark = pytest.mark.slow  # fresh hosts take minutes: handed to a worker first (conftest)
+pytestmark = pytest.mark.slow  # two fresh hosts and the engine role: handed to a worker first (conftest)
 
 BIN = os.path.dirname(sys.executable)
 IMAGE = "newmod/transfer:1"
@@ -47,7 +48,7 @@ def _recap(output, host):
 @pytest.fixture(scope="module")
 def pair(fresh_hosts, tmp_path_factory):
     """Two fresh Debian 13 hosts with Docker Engine (the engine role); (facts, seconds the role took)."""
-    facts = fresh_hosts("newmod-xfer", ["13"], count=2)
+    facts = fresh_hosts("newmod-xfer", ["13"], count=2, engine=True)
     tmp = tmp_path_factory.mktemp("engine")
     playbook = tmp / "engine.yml"
     _playbook(playbook, [{"name": "Docker Engine on both hosts", "hosts": "fresh_hosts", "gather_facts": False,

@@ -11,6 +11,17 @@ can store images (overlayfs does not stack on the container's own overlay root).
 Debian 12 and 13 boot systemd as PID 1; Debian 14's systemd does not boot on cgroup v1, so its hosts
 run without one (PID 1 is docker-init, then sshd).
 
+A host with Docker Engine's packages already installed (``engine=True``) is for tests that are not
+about installing the engine from nothing: it runs ``kapal-test/host:debian<N>-engine``, the fresh
+host's image with the packages the role kapal.docker.engine installs with its defaults on that
+release (``Release.engine_packages``; apt, no recommends) and nothing else: the seed's engine never ran
+(no service starts while the packages install), and there is no daemon.json, no SSH host key, no
+journal, an empty machine id and no apt lists; /var/lib/docker and /var/lib/containerd are volumes of
+each host, so every host's engine starts with nothing. On Debian 12 and 13 docker.service is enabled, so the engine starts at boot and the role
+only converges its configuration; on Debian 14 nothing starts it until the role does. The image is
+made once per machine from a seed host (group ``seed-<N>``) and rebuilt when RECIPE, the package
+list or the seed's script changes (the label org.kapal.testbed.engine); the facts say ``engine_preinstalled``.
+
 Hosts come in named groups. Each host has its own address on the network the test bed creates
 (``kapal-hosts``, 10.213.0.0/24 unless KAPAL_HOSTS_SUBNET says otherwise), answers SSH for ``root``
 and for ``kapal`` (passwordless sudo) with a key the test bed generates, and can also be reached
@@ -22,14 +33,16 @@ through the kapal.docker.docker connection by its container name. Starting a gro
 
 Command line (root; the test bed must be up): python3 tests/testbed/hosts.py COMMAND
 
-  images [--release 12 13 14]                             build the images when missing (cached)
-  up GROUP [--release R ...] [--count N] [--fresh] [--owner O]
-                                                          start N hosts of each release (reuses a running group)
+  images [--release 12 13 14] [--engine]                  build the images when missing (cached)
+  up GROUP [--release R ...] [--count N] [--fresh] [--owner O] [--engine]
+                                                          start N hosts of each release (reuses a running group);
+                                                          --engine: with Docker Engine's packages installed
   down GROUP [--owner O] | down --all                     remove a group (or every fresh host)
   list                                                    the groups and their hosts
 
 From Python (tests): ``hosts.up("name", ["13"], count=2)`` returns the same facts as the JSON file;
-``hosts.down("name")`` removes the group. Every step takes a lock, so several processes (pytest-xdist
+``hosts.down("name")`` removes the group; ``hosts.start_again(name)`` starts a stopped host again and
+waits until it has booted. Every step takes a lock, so several processes (pytest-xdist
 workers, molecule, make) can ask for the same group at once: the first starts it, the others reuse it.
 
 The images are built once with debootstrap from the Debian mirror and cached as root filesystem
@@ -43,6 +56,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import hashlib
 import ipaddress
 import json
 import os
@@ -67,21 +81,47 @@ LABEL = "org.kapal.testbed.host"
 USER = "kapal"
 # Bump when the image recipe below changes: cached tarballs and images are then rebuilt.
 RECIPE = 1
-BOOT_TIMEOUT = 90
+BOOT_TIMEOUT = 120
 
 COMMON_PACKAGES = ["python3", "openssh-server", "sudo", "iproute2", "procps"]
+# What roles/engine installs with its defaults (engine_package_source distribution, engine_sdk auto), per
+# release: engine_packages_distribution, docker-cli where docker.io no longer carries the CLI, and the
+# SDK (python3-docker where it is 7 or newer, else what its pip install needs). apparmor too when the
+# kernel has it enabled: these machines' kernels do not. tests/unit/testbed/test_hosts.py holds this
+# against the role's defaults and vars.
+ENGINE_PACKAGES = ["docker.io", "ca-certificates", "xz-utils"]
+ENGINE_SDK_PIP_PACKAGES = ["python3-venv", "python3-packaging", "python3-requests", "python3-urllib3"]
 
 
 class Release:
-    def __init__(self, number, codename, suite, systemd):
+    def __init__(self, number, codename, suite, systemd, docker_cli_apart=True, sdk_package=True):
         self.number = number
         self.codename = codename
         self.suite = suite            # the debootstrap suite (Debian 14 is the mirror's `testing`)
         self.systemd = systemd        # systemd as PID 1 (it does not boot on cgroup v1 from Debian 14 on)
+        self.docker_cli_apart = docker_cli_apart  # the docker CLI is the package docker-cli, not in docker.io
+        self.sdk_package = sdk_package  # python3-docker is 7 or newer (the engine role's SDK comes from apt)
 
     @property
     def image(self):
         return "kapal-test/host:debian%s" % self.number
+
+    @property
+    def engine_image(self):
+        return "kapal-test/host:debian%s-engine" % self.number
+
+    @property
+    def engine_packages(self):
+        """The apt packages the role kapal.docker.engine installs on this release, by its defaults."""
+        return (ENGINE_PACKAGES + (["docker-cli"] if self.docker_cli_apart else [])
+                + (["python3-docker"] if self.sdk_package else ENGINE_SDK_PIP_PACKAGES))
+
+    @property
+    def engine_key(self):
+        """What the engine image is made from (its label org.kapal.testbed.engine): RECIPE, the package list
+        and the script that installs them."""
+        made_from = "\n".join(self.engine_packages + [ENGINE_SEED_SCRIPT])
+        return "r%d-%s" % (RECIPE, hashlib.sha256(made_from.encode()).hexdigest()[:12])
 
     @property
     def tarball(self):
@@ -93,7 +133,7 @@ class Release:
 
 
 RELEASES = {
-    "12": Release("12", "bookworm", "bookworm", systemd=True),
+    "12": Release("12", "bookworm", "bookworm", systemd=True, docker_cli_apart=False, sdk_package=False),
     "13": Release("13", "trixie", "trixie", systemd=True),
     "14": Release("14", "forky", "testing", systemd=False),
 }
@@ -210,10 +250,22 @@ def _make_rootfs(release, root):
             os.unlink(os.path.join(root, "var/cache/apt", name))
 
 
-def _image_recipe(release):
-    proc = docker("image", "inspect", "-f", '{{ index .Config.Labels "org.kapal.testbed.recipe" }}', release.image,
-                  check=False)
+def _image_label(image, label):
+    """The value of one of the image's labels; None when the image is missing."""
+    proc = docker("image", "inspect", "-f", '{{ index .Config.Labels "%s" }}' % label, image, check=False)
     return proc.stdout.strip() if proc.returncode == 0 else None
+
+
+def _image_recipe(release):
+    return _image_label(release.image, "org.kapal.testbed.recipe")
+
+
+def _image_changes(release):
+    """The image's labels, ENV and CMD (``docker import --change``)."""
+    changes = ["LABEL org.kapal.testbed.recipe=%d" % RECIPE, "LABEL org.kapal.testbed.release=%s" % release.number]
+    if release.systemd:
+        return changes + ["ENV container=docker", 'CMD ["/sbin/init"]']
+    return changes + ['CMD ["/usr/local/sbin/kapal-host-init"]']
 
 
 def build_image(release):
@@ -232,13 +284,8 @@ def build_image(release):
                 log("%s: root filesystem made in %.0f s" % (release.tarball, time.monotonic() - started))
             finally:
                 shutil.rmtree(root, ignore_errors=True)
-        changes = ["LABEL org.kapal.testbed.recipe=%d" % RECIPE, "LABEL org.kapal.testbed.release=%s" % release.number]
-        if release.systemd:
-            changes += ["ENV container=docker", 'CMD ["/sbin/init"]']
-        else:
-            changes += ['CMD ["/usr/local/sbin/kapal-host-init"]']
         args = ["import"]
-        for change in changes:
+        for change in _image_changes(release):
             args += ["--change", change]
         docker(*(args + [release.tarball, release.image]))
         log("image %s imported" % release.image)
@@ -295,7 +342,7 @@ def host_name(group, release, index):
     return "%s%s-d%s-%d" % (PREFIX, group, release, index)
 
 
-def _run_args(name, group, release, key, mirror):
+def _run_args(name, group, release, key, mirror, engine=False):
     args = ["run", "--detach", "--name", name, "--hostname", name, "--network", NETWORK,
             "--label", "%s=%s" % (LABEL, group), "--label", "org.kapal.testbed.release=%s" % release.number,
             "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
@@ -314,7 +361,7 @@ def _run_args(name, group, release, key, mirror):
         args += ["--add-host", "%s:%s" % (MIRROR_NAME, mirror)]
     # systemd stops on SIGRTMIN+3 (docker import cannot record a stop signal in the image).
     args += ["--stop-signal", "SIGRTMIN+3"] if release.systemd else ["--init"]
-    return args + [release.image]
+    return args + [release.engine_image if engine else release.image]
 
 
 def _address(name):
@@ -355,14 +402,98 @@ def _ssh_banner(address):
         return False
 
 
-def _host_facts(name, group, release, address, systemd_state):
+def start_again(name):
+    """Start a stopped host again and wait until it has booted; returns its address (it may be a new one)."""
+    docker("start", name)
+    number = docker("inspect", "-f", '{{ index .Config.Labels "org.kapal.testbed.release" }}', name).stdout.strip()
+    address = _address(name)
+    _wait_until_up(name, RELEASES[number], address)
+    return address
+
+
+# -- the engine image: a fresh host with Docker Engine's packages installed ------------------------
+
+# Run in the seed host (a host of the release's plain image) with the packages as arguments. No
+# service starts while they install (policy-rc.d): the seed's engine never runs, and what is left of
+# the seed's own life (host keys, machine id, package lists) goes, so that each host makes its own.
+ENGINE_SEED_SCRIPT = """set -e
+printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d
+chmod 755 /usr/sbin/policy-rc.d
+apt-get update -q
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@"
+rm -f /usr/sbin/policy-rc.d
+if [ -d /run/systemd/system ]; then
+    systemctl stop docker.service docker.socket containerd.service
+    # The seed's journal is no host's: journald stops for the rest of the seed's life.
+    systemctl stop systemd-journald.socket systemd-journald-dev-log.socket systemd-journald-audit.socket \\
+        systemd-journald.service
+fi
+rm -rf /var/log/journal/*
+rm -f /etc/ssh/ssh_host_* /etc/docker/key.json
+: > /etc/machine-id
+apt-get clean
+rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/share/info/*
+"""
+
+
+def seed_group(release):
+    return "seed-%s" % release.number
+
+
+def _commit_changes(release):
+    """``docker commit --change``: the plain image's labels, ENV and CMD, and the engine image's key.
+
+    The seed's own label (its group) is no host's: it is emptied (every host sets its group itself).
+    The commit keeps the seed's --stop-signal (SIGRTMIN+3 under systemd: commit cannot change it); hosts
+    are started with the same one in any case, so they stop as plain hosts do.
+    """
+    return _image_changes(release) + ["LABEL org.kapal.testbed.engine=%s" % release.engine_key, "LABEL %s=" % LABEL]
+
+
+def build_engine_image(release):
+    """The release's image with Docker Engine's packages installed (see the module's docstring)."""
+    build_image(release)
+    with locked("engine-image-%s" % release.number):
+        if _image_label(release.engine_image, "org.kapal.testbed.engine") == release.engine_key:
+            return release.engine_image
+        old = docker("image", "inspect", "-f", "{{ .Id }}", release.engine_image, check=False).stdout.strip()
+        ensure_network()
+        key = ensure_key()
+        name = host_name(seed_group(release), release.number, 1)
+        _remove_host(name)  # a seed left by a build that died
+        started = time.monotonic()
+        log("%s: installing %s in a seed host (once per key: %s)"
+            % (release.engine_image, " ".join(release.engine_packages), release.engine_key))
+        try:
+            docker(*_run_args(name, seed_group(release), release, key, mirror_address()))
+            _wait_until_up(name, release, _address(name))
+            proc = docker("exec", name, "sh", "-c", ENGINE_SEED_SCRIPT, "seed", *release.engine_packages,
+                          check=False, timeout=1200)
+            if proc.returncode != 0:
+                raise HostError("installing the engine's packages in %s failed:\n%s"
+                                % (name, (proc.stdout + proc.stderr)[-2000:]))
+            docker("stop", name, timeout=180)
+            args = ["commit"]
+            for change in _commit_changes(release):
+                args += ["--change", change]
+            docker(*(args + [name, release.engine_image]))
+        finally:
+            _remove_host(name)
+        if old:
+            docker("rmi", old, check=False)  # the image of an older key (kept while a host still runs it)
+        log("image %s made in %.0f s" % (release.engine_image, time.monotonic() - started))
+        return release.engine_image
+
+
+def _host_facts(name, group, release, address, systemd_state, engine=False):
     return dict(name=name, group=group, address=address, release=release.number, codename=release.codename,
-                systemd=release.systemd, systemd_state=systemd_state, image=release.image,
+                systemd=release.systemd, systemd_state=systemd_state,
+                image=release.engine_image if engine else release.image, engine_preinstalled=engine,
                 container=name, ssh_user=USER, ssh_port=22)
 
 
-def _group_facts(group, owner, hosts):
-    return dict(group=group, owner=owner, network=NETWORK, subnet=SUBNET,
+def _group_facts(group, owner, hosts, engine=False):
+    return dict(group=group, owner=owner, engine_preinstalled=engine, network=NETWORK, subnet=SUBNET,
                 gateway=str(next(ipaddress.ip_network(SUBNET).hosts())), ssh_key=SSH_KEY, ssh_user=USER,
                 docker_host="unix:///var/run/docker.sock", facts=_facts_path(group), inventory=_inventory_path(group),
                 hosts=hosts)
@@ -440,12 +571,13 @@ def _owner_gone(owner):
     return False
 
 
-def up(group, releases=("13",), count=1, fresh=False, owner="cli"):
+def up(group, releases=("13",), count=1, fresh=False, owner="cli", engine=False):
     """Start (or reuse) ``count`` hosts of each release in ``releases`` as ``group``; returns its facts.
 
     A group that is already up with the same hosts on the current images is reused as it is (hosts keep
     what earlier users installed on them); ``fresh`` removes it first. The owner is recorded: ``down``
-    with an owner removes only a group that owner started.
+    with an owner removes only a group that owner started. ``engine``: the hosts run the engine image
+    (Docker Engine's packages installed, see the module's docstring).
     """
     _check_group_name(group)
     wanted = []
@@ -454,7 +586,7 @@ def up(group, releases=("13",), count=1, fresh=False, owner="cli"):
             raise HostError("release %r: fresh hosts are Debian %s" % (number, ", ".join(sorted(RELEASES))))
         wanted += [(RELEASES[str(number)], index) for index in range(1, count + 1)]
     for release in dict((r.number, r) for r, _i in wanted).values():
-        build_image(release)
+        (build_engine_image if engine else build_image)(release)
     ensure_network()
     key = ensure_key()
     with locked("group-%s" % group):
@@ -467,23 +599,24 @@ def up(group, releases=("13",), count=1, fresh=False, owner="cli"):
         for release, index in wanted:
             name = host_name(group, release.number, index)
             running, image = _container_state(name)
-            if running and image == _image_id(release.image) and name in old_hosts:
+            if running and image == _image_id(release.engine_image if engine else release.image) and name in old_hosts:
                 hosts.append(old_hosts[name])
                 continue
             if running is not None:
                 _remove_host(name)
-            docker(*_run_args(name, group, release, key, mirror))
+            docker(*_run_args(name, group, release, key, mirror, engine))
             started.append((name, release))
             hosts.append(None)
         for position, (release, index) in enumerate(wanted):
             if hosts[position] is None:
                 name = host_name(group, release.number, index)
                 address = _address(name)
-                hosts[position] = _host_facts(name, group, release, address, _wait_until_up(name, release, address))
+                hosts[position] = _host_facts(name, group, release, address, _wait_until_up(name, release, address),
+                                              engine)
         # Hosts of the group that are no longer wanted go.
         for name in set(old_hosts) - set(h["name"] for h in hosts):
             _remove_host(name)
-        facts = _group_facts(group, old.get("owner", owner), hosts)
+        facts = _group_facts(group, old.get("owner", owner), hosts, engine)
         _write_group(facts)
         if started:
             log("group %s: started %s" % (group, ", ".join("%s (Debian %s)" % (n, r.number) for n, r in started)))
@@ -564,12 +697,14 @@ def main(argv=None):
     sub = parser.add_subparsers(dest="command", required=True)
     images = sub.add_parser("images", help="build the host images when missing")
     images.add_argument("--release", nargs="+", default=sorted(RELEASES))
+    images.add_argument("--engine", action="store_true", help="also the images with Docker Engine's packages")
     start = sub.add_parser("up", help="start (or reuse) a group of hosts; prints its facts")
     start.add_argument("group")
     start.add_argument("--release", nargs="+", default=["13"])
     start.add_argument("--count", type=int, default=1)
     start.add_argument("--fresh", action="store_true", help="remove the group first")
     start.add_argument("--owner", default="cli")
+    start.add_argument("--engine", action="store_true", help="hosts with Docker Engine's packages installed")
     stop = sub.add_parser("down", help="remove a group, or every fresh host")
     stop.add_argument("group", nargs="?")
     stop.add_argument("--owner")
@@ -579,9 +714,10 @@ def main(argv=None):
     try:
         if args.command == "images":
             for number in args.release:
-                build_image(RELEASES[number])
+                (build_engine_image if args.engine else build_image)(RELEASES[number])
         elif args.command == "up":
-            print(json.dumps(up(args.group, args.release, args.count, fresh=args.fresh, owner=args.owner), indent=2))
+            print(json.dumps(up(args.group, args.release, args.count, fresh=args.fresh, owner=args.owner,
+                                engine=args.engine), indent=2))
         elif args.command == "down":
             if args.all:
                 down_all()
