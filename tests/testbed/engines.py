@@ -199,6 +199,16 @@ def _stop_local_podman():
     os.unlink(PODMAN_PID)
 
 
+def _cwd_gone(pidfile):
+    """Whether the process of ``pidfile`` runs in a directory that was removed (started from a checkout
+    that is gone: Podman's conmon then fails every container start with "Failed to get working directory")."""
+    try:
+        with open(pidfile) as handle:
+            return os.readlink("/proc/%d/cwd" % int(handle.read().strip())).endswith(" (deleted)")
+    except (OSError, ValueError):
+        return False
+
+
 def _local_podman():
     """Podman's API service on this machine (apt's podman; tests/testbed/up.sh installs it)."""
     facts = dict(name="podman-4.3", kind="podman", docker_host="unix://" + PODMAN_SOCKET, tls=False,
@@ -208,15 +218,16 @@ def _local_podman():
     changed = _write_if_changed("/etc/containers/containers.conf", PODMAN_CONTAINERS_CONF)
     changed = _write_if_changed("/etc/containers/registries.conf.d/50-kapal-testbed.conf",
                                 _registries_conf(PLAIN_REGISTRY)) or changed
-    if changed:
+    if changed or _cwd_gone(PODMAN_PID):
         _stop_local_podman()
     if _answers(facts):
         return facts
     log("starting podman system service on %s" % facts["docker_host"])
     os.makedirs(os.path.dirname(PODMAN_PID), exist_ok=True)
     with open(PODMAN_LOG, "a") as out:
+        # From /: a service whose working directory is gone (a checkout removed) cannot start containers.
         proc = subprocess.Popen(["podman", "system", "service", "--time=0", facts["docker_host"]], stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd="/")
     with open(PODMAN_PID, "w") as handle:
         handle.write("%d\n" % proc.pid)
     _wait(facts, "podman system service")
@@ -262,7 +273,7 @@ def _hosts_registry(gateway):
     log("starting the read-only registry view on %s" % address)
     with open(os.path.join(base, "log"), "a") as out:
         proc = subprocess.Popen(["/usr/bin/docker-registry", "serve", os.path.join(base, "config.yml")], stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True, cwd="/")
     with open(pidfile, "w") as handle:
         handle.write("%d\n" % proc.pid)
     for _attempt in range(60):
@@ -425,7 +436,7 @@ def up(only=None, refresh=False):
     """
     with hosts.locked("engines"):
         current = read_facts()
-        if refresh or current is None or not _all_answer(current):
+        if refresh or current is None or _cwd_gone(PODMAN_PID) or not _all_answer(current):
             current = _up(refresh)
             hosts._write_json(FACTS, current)
     return [e for e in current if only is None or e["name"] in only]

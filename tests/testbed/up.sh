@@ -17,6 +17,14 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# A daemon of the test bed runs from / in a session of its own: started from a checkout, it would
+# keep that directory as its working directory, and when the checkout goes (a CI clone made again)
+# what it starts fails (Podman's conmon: "Failed to get working directory"). Called with `&`, the
+# function runs in a background subshell that execs the daemon, so $! is the daemon's pid.
+daemon() {
+  cd / && exec setsid nohup "$@"
+}
 ROOT=$(cd "$HERE/../.." && pwd)
 STATE=${KAPAL_TESTBED_DIR:-/var/lib/kapal-testbed}
 CACHE=${KAPAL_TESTBED_CACHE:-/var/cache/kapal-testbed}
@@ -65,7 +73,7 @@ step_engine() {
   if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
     rm -f /var/run/docker.pid
   fi
-  setsid nohup /usr/sbin/dockerd >>/var/log/kapal-dockerd.log 2>&1 </dev/null &
+  daemon /usr/sbin/dockerd >>/var/log/kapal-dockerd.log 2>&1 </dev/null &
   for _ in $(seq 1 60); do
     engine_up && return 0
     sleep 1
@@ -142,7 +150,7 @@ step_tls_engine() {
     ip link set "$TLS_BRIDGE" up
   fi
   if [ -f "$root/pid" ] && ! kill -0 "$(cat "$root/pid")" 2>/dev/null; then rm -f "$root/pid"; fi
-  setsid nohup /usr/sbin/dockerd --data-root "$root/data" --exec-root "$root/exec" --pidfile "$root/pid" \
+  daemon /usr/sbin/dockerd --data-root "$root/data" --exec-root "$root/exec" --pidfile "$root/pid" \
     --host "unix://$root/docker.sock" --host "tcp://$TLS_ENGINE" \
     --tlsverify --tlscacert "$d/ca.crt" --tlscert "$d/server.crt" --tlskey "$d/server.key" \
     --bridge "$TLS_BRIDGE" --iptables=false --ip-masq=false \
@@ -183,7 +191,7 @@ registry_up() { # name addr url curl-args...
   log "starting registry $name on $addr"
   local pidfile="$STATE/registry-$name/pid"
   if [ -f "$pidfile" ]; then kill "$(cat "$pidfile")" 2>/dev/null || true; fi
-  setsid nohup /usr/bin/docker-registry serve "$STATE/registry-$name/config.yml" \
+  daemon /usr/bin/docker-registry serve "$STATE/registry-$name/config.yml" \
     >>"$STATE/registry-$name/log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   for _ in $(seq 1 30); do
