@@ -463,7 +463,7 @@ def test_an_unreachable_registry_names_the_image_the_container_wanted(monkeypatc
     from ansible_collections.kapal.docker.plugins.module_utils._container import reconcile
     from ansible_collections.kapal.docker.plugins.module_utils._errors import RegistryUnreachable
 
-    def unreachable(engine, ref, policy):
+    def unreachable(engine, ref, policy, local=None):
         raise RegistryUnreachable("cannot reach registry 10.0.0.5:5000: connection refused (from the module's host)")
 
     monkeypatch.setattr(reconcile, "ensure_image", unreachable)
