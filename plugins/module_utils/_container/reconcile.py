@@ -191,7 +191,7 @@ def snapshot(engine, desireds, prune_label=None, listing=None, networks=()):
             raise KapalError("name: %r is the id of container %r; give the container's name" % (name, owner))
     current = dict((name, engine.inspect("container", existing[name]) if name in existing else None) for name in names)
     images = {}
-    for reference in sorted(set(_image_reference(d) for d in desireds) - {None}):
+    for reference in sorted(set(image_reference(d) for d in desireds) - {None}):
         found = engine.inspect("image", reference)
         if found is not None:
             images[reference] = found
@@ -202,7 +202,7 @@ def snapshot(engine, desireds, prune_label=None, listing=None, networks=()):
     return Snapshot(current, images, frozenset(known), sorted(strays))
 
 
-def _image_reference(desired):
+def image_reference(desired):
     """The reference the container's image is pulled and inspected by; None without one (or a bad
     one: the item fails on it, naming it, when it runs)."""
     if desired.state == "absent" or "image" not in desired.values:

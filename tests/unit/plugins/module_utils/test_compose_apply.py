@@ -1,6 +1,7 @@
 """The orchestration of kapal.docker.compose, faked at the module_utils boundary: the engine's
 inspect and listing answers are tables; reconcile, network_task and the volume apply are recorders."""
 
+import collections
 import contextlib
 
 import pytest
@@ -20,8 +21,10 @@ class FakeApi:
     def __init__(self, listing):
         self.listing = listing
         self.calls = []
+        self.listed = 0
 
     def containers(self, all=False, filters=None):  # pylint: disable=redefined-builtin
+        self.listed += 1
         return list(self.listing)
 
     def stop(self, container_id):
@@ -38,12 +41,14 @@ class FakeEngine:
         self.objects = dict(objects or {})
         self.objects.setdefault(("image", "img:1"), IMAGE)
         self.api = FakeApi(listing)
+        self.reads = collections.Counter()
 
     @contextlib.contextmanager
     def call(self, action):
         yield
 
     def inspect(self, kind, name):
+        self.reads[(kind, name)] += 1
         return self.objects.get((kind, name))
 
 
@@ -52,12 +57,12 @@ def recorded(monkeypatch):
     """reconcile, network_task and the volume apply replaced by recorders; reconcile answers 'create'."""
     calls = dict(reconcile=[], networks=[], volumes=[], completed=[])
 
-    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+    def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
         calls["reconcile"].append([(d.name, d.state, sorted(d.values), d.wait) for d in desireds])
         return [Outcome(d.name, ItemResult(d.name, changed=True, actions=["remove" if d.state == "absent" else "create"]))
                 for d in desireds]
 
-    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
     monkeypatch.setattr(compose_apply, "wait_completed", lambda engine, name, timeout: calls["completed"].append(name) or {})
     monkeypatch.setattr(compose_apply, "network_task", lambda engine, params, check_mode: calls["networks"].append(
         (params["name"], params["state"], check_mode)))
@@ -117,13 +122,37 @@ def test_layers_reconciled_in_order_networks_and_volumes_first(recorded):
                                              published_ports=[])
 
 
+def test_one_snapshot_per_task_every_layer_is_planned_from_it(recorded, monkeypatch):
+    """The engine's state is read once per task (one listing; each container, image, network and volume
+    inspected once), whatever the number of layers, and the engine's API is checked once."""
+    taken, checked = [], []
+
+    def run_batch(engine, desireds, snapshot, check_mode=False, parallel=4, prune_label=None):
+        taken.append(snapshot)
+        return [Outcome(d.name, ItemResult(d.name)) for d in desireds]
+
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
+    monkeypatch.setattr(compose_apply, "check_engine_api", lambda engine, desireds: checked.append(len(desireds)))
+    db = {"Id": "id-proj-db-1", "Name": "/proj-db-1", "Image": "sha256:img"}
+    listing = [entry("proj-db-1", "db"), entry("proj-old-1", "old")]
+    engine = FakeEngine({("container", "id-proj-db-1"): db}, listing)
+    compose_apply.compose_task(engine, params(), check_mode=False)
+    assert engine.api.listed == 1
+    assert len(taken) == 3 and all(snapshot is taken[0] for snapshot in taken)  # three layers, one snapshot
+    assert taken[0].containers == {"proj-db-1": db, "proj-cache-1": None, "proj-migrate-1": None, "proj-web-1": None}
+    assert taken[0].images == {"img:1": IMAGE}
+    assert taken[0].networks == {"proj_default", "proj_front"}  # created by the task: not read again
+    assert [read for read, count in engine.reads.items() if count > 1] == []
+    assert checked == [4]
+
+
 def test_a_failed_layer_stops_its_dependents(recorded, monkeypatch):
-    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+    def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
         recorded["reconcile"].append([d.name for d in desireds])
         return [Outcome(d.name, ItemResult(d.name, error="boom"), "boom") if d.name == "proj-db-1"
                 else Outcome(d.name, ItemResult(d.name, changed=True)) for d in desireds]
 
-    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
     with pytest.raises(PartialFailure) as info:
         compose_apply.compose_task(FakeEngine(), params(), check_mode=False)
     assert recorded["reconcile"] == [["proj-cache-1", "proj-db-1"]]
@@ -174,11 +203,11 @@ def test_containers_carry_the_id_of_their_local_image_as_the_compose_cli_compare
     # docker compose up recreates a container whose com.docker.compose.image is not its image's id
     labels = {}
 
-    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+    def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
         labels.update((d.name, d.values["labels"].get("com.docker.compose.image")) for d in desireds)
         return [Outcome(d.name, ItemResult(d.name)) for d in desireds]
 
-    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
     definition = {"services": {"a": {"image": "img:1"}, "b": {"image": "img:1", "pull_policy": "always"},
                                "c": {"image": "gone:1"}}}
     compose_apply.compose_task(FakeEngine(), params(definition=definition), check_mode=False)
@@ -376,7 +405,7 @@ def test_a_dependent_with_restart_true_is_restarted_after_its_dependency_is_rene
     restarted; worker, without it, is not."""
     asked = {}
 
-    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+    def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
         outcomes = []
         for desired in desireds:
             asked[desired.name] = desired.restart
@@ -384,7 +413,7 @@ def test_a_dependent_with_restart_true_is_restarted_after_its_dependency_is_rene
             outcomes.append(Outcome(desired.name, ItemResult(desired.name, changed=bool(actions), actions=actions)))
         return outcomes
 
-    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
     monkeypatch.setattr(compose_apply, "network_task", lambda engine, params, check_mode: None)
     compose_apply.compose_task(FakeEngine(), params(definition=RESTARTING), check_mode=False)
     assert sorted(name for name, restart in asked.items() if restart) == restarted
