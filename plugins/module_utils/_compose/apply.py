@@ -36,7 +36,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._compose.mapping impo
     volume_params,
 )
 from ansible_collections.kapal.docker.plugins.module_utils._compose.model import ComposeError, service_dependencies
-from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult
+from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult, poll_interval
 from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired, diff_of, plan
 from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import (
     Outcome,
@@ -492,7 +492,7 @@ def _wait_completed(engine, project, layer, by_service, outcomes, timeout):
 
 def wait_completed(engine, name, timeout):
     """Wait until the container exited (its inspect answer then); fail unless its exit code is 0."""
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
     while True:
         inspect = engine.inspect("container", name) or {}
         state = inspect.get("State") or {}
@@ -501,9 +501,10 @@ def wait_completed(engine, name, timeout):
                 return inspect
             raise KapalError("wait: container %s did not complete successfully: it exited with code %s"
                              % (name, state.get("ExitCode")))
-        if time.monotonic() >= deadline:
+        elapsed = time.monotonic() - started
+        if elapsed >= timeout:
             raise KapalError("wait: container %s has not completed after %ss" % (name, timeout))
-        time.sleep(0.5)
+        time.sleep(poll_interval(elapsed))
 
 
 # -- down ---------------------------------------------------------------------------------------------

@@ -187,7 +187,8 @@ def _roll_back(engine, desired, current, new_id, aside, stopped, exc, result):
 
 def wait(engine, desired, container_id):
     """Wait until the container is running (and still running a second later) or healthy."""
-    deadline = time.monotonic() + desired.wait_timeout
+    begun = time.monotonic()
+    deadline = begun + desired.wait_timeout
     started_at = None
     while True:
         inspect = engine.inspect("container", container_id) or {}
@@ -213,7 +214,14 @@ def wait(engine, desired, container_id):
             raise KapalError(one_line("wait: container %s is not %s after %ss; last %s: %s" % (
                 desired.name, desired.wait, desired.wait_timeout,
                 "health check output" if desired.wait == "healthy" else "log lines", detail)))
-        time.sleep(1 if desired.wait == "running" else 0.5)
+        time.sleep(1 if desired.wait == "running" else poll_interval(time.monotonic() - begun))
+
+
+def poll_interval(elapsed):
+    """Seconds between two reads of a container waited for (healthy, completed), ``elapsed`` seconds
+    into the wait: often at first, when a dependency's first health check is due (a run waits on it
+    before it starts what depends on it), then less and less, up to every half second."""
+    return min(0.5, 0.1 + elapsed / 20.0)
 
 
 def _last_logs(engine, container_id):

@@ -472,3 +472,11 @@ def test_an_unreachable_registry_names_the_image_the_container_wanted(monkeypatc
         reconcile._image_of(None, desired(image="10.0.0.5:5000/team/web:2"), container(), check_mode)
     assert str(err.value) == ("image 10.0.0.5:5000/team/web:2: cannot reach registry 10.0.0.5:5000: "
                               "connection refused (from the module's host)")
+
+
+def test_a_wait_reads_often_at_first_then_every_half_second():
+    from ansible_collections.kapal.docker.plugins.module_utils._container.apply import poll_interval
+
+    intervals = [poll_interval(elapsed) for elapsed in (0, 1, 2, 4, 8, 60)]
+    assert intervals[0] == pytest.approx(0.1) and intervals[-1] == 0.5
+    assert intervals == sorted(intervals)
