@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from ansible_collections.kapal.docker.plugins.module_utils._build import BUILD_HASH_LABEL, build_task
@@ -36,8 +37,9 @@ from ansible_collections.kapal.docker.plugins.module_utils._compose.mapping impo
     volume_params,
 )
 from ansible_collections.kapal.docker.plugins.module_utils._compose.model import ComposeError, service_dependencies
-from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult, poll_interval
-from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired, diff_of, plan
+from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult, discard, poll_interval
+from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTIONS
+from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired, Plan, diff_of, plan
 from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import (
     Outcome,
     check_engine_api,
@@ -367,30 +369,110 @@ def _up(engine, project, params, listing, check_mode):
     order = layers(project)
     if params["state"] == "stopped":
         order.reverse()  # dependents stop first
+    later = [] if check_mode or params["state"] == "stopped" else [
+        d for layer in order[1:] for name in layer for d in by_service[name] if _created_ahead(d, taken)]
     outcomes = {}
     failed = None
-    for index, layer in enumerate(order):
-        if params["state"] != "stopped":
-            restart_dependents(project, layer, by_service, outcomes)
-        desireds = [d for name in layer for d in by_service[name]]
-        if index == 0:
-            desireds = removed + desireds
-        if failed is not None:
-            for desired in desireds:
-                reason = "skipped: service %s failed before it" % failed
-                outcomes[desired.name] = Outcome(desired.name, ItemResult(desired.name, error=reason), reason)
-            continue
-        for outcome in _run_layer(engine, desireds, taken, missing, rebuilt, check_mode):
-            outcomes[outcome.name] = outcome
-        if not check_mode and params["state"] != "stopped":
-            _wait_completed(engine, project, layer, by_service, outcomes, params["wait_timeout"])
-        failed = next((name for name in layer if any(outcomes[d.name].error for d in by_service[name])), None)
+    with ThreadPoolExecutor(max_workers=1) as background:
+        # The containers of later layers are made (not started) while the first layer starts and is
+        # waited for, as the Compose CLI makes every container before it starts any.
+        ahead = background.submit(_create_ahead, engine, later, taken) if later else None
+        for index, layer in enumerate(order):
+            if params["state"] != "stopped":
+                restart_dependents(project, layer, by_service, outcomes)
+            desireds = [d for name in layer for d in by_service[name]]
+            if index == 0:
+                desireds = removed + desireds
+            created = ahead.result() if ahead is not None and index > 0 else {}
+            if failed is not None:
+                for desired in desireds:
+                    outcomes[desired.name] = _skipped(engine, desired, failed, created.get(desired.name))
+                continue
+            pending = [d for d in desireds if d.name not in created or created[d.name].error is None]
+            by_name = dict((d.name, d) for d in pending)
+            for outcome in _run_layer(engine, pending, _with_created(taken, created), missing, rebuilt, check_mode):
+                made = created.get(outcome.name)
+                outcomes[outcome.name] = outcome if made is None else _started_ahead(engine, by_name[outcome.name], made,
+                                                                                     outcome)
+            outcomes.update((d.name, created[d.name]) for d in desireds if d.name not in by_name)
+            if not check_mode and params["state"] != "stopped":
+                _wait_completed(engine, project, layer, by_service, outcomes, params["wait_timeout"])
+            failed = next((name for name in layer if any(outcomes[d.name].error for d in by_service[name])), None)
     result = _up_result(project, by_service, outcomes, stale, networks, volumes, built)
     errors = ["%s: %s" % (o.name, o.error) for o in outcomes.values() if o.error is not None]
     if errors:
         raise PartialFailure("compose: %d of %d containers failed: %s" % (len(errors), len(outcomes), "; ".join(errors)),
                              result)
     return result
+
+
+def _created_ahead(desired, taken):
+    """Whether the container is made ahead of its layer: one to create and start (not one that names
+    another container, ``container:<name>``, which may be made in an earlier layer)."""
+    if desired.state != "started" or taken.containers.get(desired.name) is not None:
+        return False
+    return not any(option.container_ref and str(desired.values.get(option.name) or "").startswith("container:")
+                   for option in OPTIONS)
+
+
+def _create_ahead(engine, desireds, taken):
+    """{name: Outcome} of making ``desireds`` without starting them (their images pulled, if need be)."""
+    made = run_batch(engine, [replace(d, state="present", wait=None, restart=False) for d in desireds], taken,
+                     parallel=PARALLEL)
+    return dict((outcome.name, outcome) for outcome in made)
+
+
+def _with_created(taken, created):
+    """The task's snapshot with the containers this run made ahead, as they were made."""
+    if not created:
+        return taken
+    containers = dict(taken.containers)
+    containers.update((name, outcome.result.container) for name, outcome in created.items() if outcome.error is None)
+    return replace(taken, containers=containers)
+
+
+def _pulled(item):
+    return any(action.startswith("pull: ") for action in item.actions)
+
+
+def _started_ahead(engine, desired, made, started):
+    """The Outcome of a container made ahead (``made``) and started in its layer (``started``): what
+    both did, as the create and start of one run. One that cannot start is removed again, as a create
+    removes it (the next run would meet it)."""
+    done = started.result or ItemResult(started.name)
+    item = ItemResult(started.name, changed=True, actions=made.result.actions + done.actions, container=done.container)
+    if started.error is None:
+        item.diff = diff_of(desired, None, Plan("create", then="start"))
+        return Outcome(started.name, item)
+    item.error = started.error
+    if "start" not in done.actions:
+        try:
+            discard(engine, started.name, made.result.container["Id"])
+            item.did("remove: the new container could not start", changed=False)
+            item.changed, item.container = _pulled(item), None
+            item.error += "; the new container was removed"
+        except KapalError as exc:
+            item.error += "; removing it failed too: %s" % exc
+    return Outcome(started.name, item, item.error)
+
+
+def _skipped(engine, desired, failed, made=None):
+    """The Outcome of a container whose layer does not run (service ``failed`` failed before it); one
+    made ahead (``made``) is removed again."""
+    if made is not None and made.error is not None:
+        return made
+    reason = "skipped: service %s failed before it" % failed
+    item = ItemResult(desired.name, error=reason)
+    if made is not None:
+        item.actions = list(made.result.actions)
+        try:
+            discard(engine, desired.name, made.result.container["Id"])
+            item.did("remove: made ahead, not started", changed=False)
+        except KapalError as exc:
+            item.error = reason = "%s; the container made ahead is left: %s" % (reason, exc)
+            item.container = made.result.container
+        item.changed = _pulled(item) or item.container is not None
+    return Outcome(desired.name, item, reason)
 
 
 def _renewed(outcome):

@@ -3,6 +3,7 @@ inspect and listing answers are tables; reconcile, network_task and the volume a
 
 import collections
 import contextlib
+import threading
 
 import pytest
 
@@ -52,15 +53,30 @@ class FakeEngine:
         return self.objects.get((kind, name))
 
 
+def ahead():
+    """Whether the batch is the containers made ahead of their layers (in a thread of their own)."""
+    return threading.current_thread() is not threading.main_thread()
+
+
+def made_ahead(desireds):
+    return [Outcome(d.name, ItemResult(d.name, changed=True, actions=["create"], container={"Id": "id-" + d.name}))
+            for d in desireds]
+
+
 @pytest.fixture
 def recorded(monkeypatch):
-    """reconcile, network_task and the volume apply replaced by recorders; reconcile answers 'create'."""
-    calls = dict(reconcile=[], networks=[], volumes=[], completed=[])
+    """run_batch, network_task and the volume apply replaced by recorders; run_batch answers 'create'
+    (made ahead: 'create' alone, and then 'start')."""
+    calls = dict(reconcile=[], ahead=[], networks=[], volumes=[], completed=[])
 
     def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
+        if ahead():
+            calls["ahead"].append([(d.name, d.state) for d in desireds])
+            return made_ahead(desireds)
         calls["reconcile"].append([(d.name, d.state, sorted(d.values), d.wait) for d in desireds])
-        return [Outcome(d.name, ItemResult(d.name, changed=True, actions=["remove" if d.state == "absent" else "create"]))
-                for d in desireds]
+        return [Outcome(d.name, ItemResult(d.name, changed=True, actions=[
+            "remove" if d.state == "absent" else "start" if taken.containers.get(d.name) else "create"]))
+            for d in desireds]
 
     monkeypatch.setattr(compose_apply, "run_batch", run_batch)
     monkeypatch.setattr(compose_apply, "wait_completed", lambda engine, name, timeout: calls["completed"].append(name) or {})
@@ -116,6 +132,11 @@ def test_layers_reconciled_in_order_networks_and_volumes_first(recorded):
     assert recorded["networks"] == [("proj_default", "present", False), ("proj_front", "present", False)]
     assert recorded["volumes"] == [("proj_data", "create", False)]
     assert recorded["completed"] == ["proj-migrate-1"]  # before web's layer
+    # the containers of later layers are made (not started) while the first layer starts
+    assert recorded["ahead"] == [[("proj-migrate-1", "present"), ("proj-web-1", "present")]]
+    web = next(item for item in result["containers"] if item["name"] == "proj-web-1")
+    assert web["actions"] == ["create", "start"] and web["changed"] is True
+    assert web["diff"]["before"] == {"state": "absent"} and web["diff"]["after"]["state"] == "running"
     assert result["changed"] is True
     assert result["networks"] == [dict(name="proj_default", action="create"), dict(name="proj_front", action="create")]
     assert result["services"]["web"] == dict(changed=True, containers=["proj-web-1"], state="absent", image="img:1",
@@ -129,7 +150,7 @@ def test_one_snapshot_per_task_every_layer_is_planned_from_it(recorded, monkeypa
 
     def run_batch(engine, desireds, snapshot, check_mode=False, parallel=4, prune_label=None):
         taken.append(snapshot)
-        return [Outcome(d.name, ItemResult(d.name)) for d in desireds]
+        return made_ahead(desireds) if ahead() else [Outcome(d.name, ItemResult(d.name)) for d in desireds]
 
     monkeypatch.setattr(compose_apply, "run_batch", run_batch)
     monkeypatch.setattr(compose_apply, "check_engine_api", lambda engine, desireds: checked.append(len(desireds)))
@@ -138,24 +159,35 @@ def test_one_snapshot_per_task_every_layer_is_planned_from_it(recorded, monkeypa
     engine = FakeEngine({("container", "id-proj-db-1"): db}, listing)
     compose_apply.compose_task(engine, params(), check_mode=False)
     assert engine.api.listed == 1
-    assert len(taken) == 3 and all(snapshot is taken[0] for snapshot in taken)  # three layers, one snapshot
-    assert taken[0].containers == {"proj-db-1": db, "proj-cache-1": None, "proj-migrate-1": None, "proj-web-1": None}
-    assert taken[0].images == {"img:1": IMAGE}
-    assert taken[0].networks == {"proj_default", "proj_front"}  # created by the task: not read again
+    # three layers and the containers made ahead of theirs, from one snapshot (with what this run made)
+    first = taken[0]
+    assert len(taken) == 4 and all(s.images is first.images and s.networks is first.networks for s in taken)
+    assert first.containers == {"proj-db-1": db, "proj-cache-1": None, "proj-migrate-1": None, "proj-web-1": None}
+    assert taken[-1].containers == dict(first.containers, **{"proj-migrate-1": {"Id": "id-proj-migrate-1"},
+                                                             "proj-web-1": {"Id": "id-proj-web-1"}})
+    assert first.images == {"img:1": IMAGE}
+    assert first.networks == {"proj_default", "proj_front"}  # created by the task: not read again
     assert [read for read, count in engine.reads.items() if count > 1] == []
     assert checked == [4]
 
 
 def test_a_failed_layer_stops_its_dependents(recorded, monkeypatch):
     def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
+        if ahead():
+            return made_ahead(desireds)
         recorded["reconcile"].append([d.name for d in desireds])
         return [Outcome(d.name, ItemResult(d.name, error="boom"), "boom") if d.name == "proj-db-1"
                 else Outcome(d.name, ItemResult(d.name, changed=True)) for d in desireds]
 
     monkeypatch.setattr(compose_apply, "run_batch", run_batch)
+    engine = FakeEngine()
     with pytest.raises(PartialFailure) as info:
-        compose_apply.compose_task(FakeEngine(), params(), check_mode=False)
+        compose_apply.compose_task(engine, params(), check_mode=False)
     assert recorded["reconcile"] == [["proj-cache-1", "proj-db-1"]]
+    # the dependents made ahead are removed again, never started
+    assert engine.api.calls == [("remove", "id-proj-migrate-1", True), ("remove", "id-proj-web-1", True)]
+    web = info.value.result["containers"][-1]
+    assert (web["name"], web["changed"], web["actions"]) == ("proj-web-1", False, ["create", "remove: made ahead, not started"])
     assert str(info.value) == ("compose: 3 of 4 containers failed: proj-db-1: boom; "
                                "proj-migrate-1: skipped: service db failed before it; "
                                "proj-web-1: skipped: service db failed before it")
@@ -165,11 +197,33 @@ def test_a_failed_layer_stops_its_dependents(recorded, monkeypatch):
 def test_check_mode_predicts_containers_on_networks_still_to_create(recorded):
     result = compose_apply.compose_task(FakeEngine(), params(), check_mode=True)
     # Every container is on a network that does not exist yet: predicted here, reconcile never asked.
-    assert recorded["reconcile"] == []
+    assert recorded["reconcile"] == [] and recorded["ahead"] == []  # nothing made ahead in check mode
     assert recorded["networks"] == [("proj_default", "present", True), ("proj_front", "present", True)]
     web = next(item for item in result["containers"] if item["name"] == "proj-web-1")
     assert web["actions"] == ["create", "start"] and web["changed"] is True
     assert web["diff"]["after"]["networks"][0]["name"] == "proj_front"
+
+
+def test_a_container_made_ahead_that_cannot_start_is_removed_again(recorded, monkeypatch):
+    def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
+        if ahead():
+            return made_ahead(desireds)
+        return [Outcome(d.name, ItemResult(d.name), "start container proj-web-1: port is already allocated")
+                if d.name == "proj-web-1" else Outcome(d.name, ItemResult(d.name, changed=True, actions=["start"]))
+                for d in desireds]
+
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
+    engine = FakeEngine()
+    with pytest.raises(PartialFailure) as info:
+        compose_apply.compose_task(engine, params(), check_mode=False)
+    assert str(info.value) == ("compose: 1 of 4 containers failed: proj-web-1: start container proj-web-1: port is "
+                               "already allocated; the new container was removed")
+    assert engine.api.calls == [("remove", "id-proj-web-1", True)]
+    web = info.value.result["containers"][-1]
+    assert (web["changed"], web["actions"], web["container"]) == (
+        False, ["create", "remove: the new container could not start"], None)
+    migrate = info.value.result["containers"][-2]
+    assert (migrate["changed"], migrate["actions"], migrate["error"]) == (True, ["create", "start"], None)
 
 
 def test_stopped_goes_dependents_first(recorded):
@@ -177,6 +231,7 @@ def test_stopped_goes_dependents_first(recorded):
     assert [[n for n, _s, _v, _w in call] for call in recorded["reconcile"]] == [
         ["proj-web-1"], ["proj-migrate-1"], ["proj-cache-1", "proj-db-1"]]
     assert set(s for call in recorded["reconcile"] for _n, s, _v, _w in call) == {"stopped"}
+    assert recorded["ahead"] == []
 
 
 def desired_of(service, state="started"):
@@ -253,7 +308,7 @@ def test_an_existing_network_that_differs_fails_before_any_change(recorded, netw
     with pytest.raises(KapalError) as info:
         compose_apply.compose_task(engine, params(), check_mode=False)
     assert str(info.value) == message
-    assert recorded == dict(reconcile=[], networks=[], volumes=[], completed=[])
+    assert recorded == dict(reconcile=[], ahead=[], networks=[], volumes=[], completed=[])
 
 
 def test_an_existing_compose_network_is_used_as_it_is(recorded):
