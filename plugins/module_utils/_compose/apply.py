@@ -445,7 +445,7 @@ def _started_ahead(engine, desired, made, started):
         item.diff = diff_of(desired, None, Plan("create", then="start"))
         return Outcome(started.name, item)
     item.error = started.error
-    if "start" not in done.actions:
+    if "start" not in done.actions and made.result.container:
         try:
             discard(engine, started.name, made.result.container["Id"])
             item.did("remove: the new container could not start", changed=False)
@@ -463,7 +463,7 @@ def _skipped(engine, desired, failed, made=None):
         return made
     reason = "skipped: service %s failed before it" % failed
     item = ItemResult(desired.name, error=reason)
-    if made is not None:
+    if made is not None and made.result.container:
         item.actions = list(made.result.actions)
         try:
             discard(engine, desired.name, made.result.container["Id"])
