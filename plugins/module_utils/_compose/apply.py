@@ -37,7 +37,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._compose.mapping impo
     volume_params,
 )
 from ansible_collections.kapal.docker.plugins.module_utils._compose.model import ComposeError, service_dependencies
-from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult, discard, poll_interval
+from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult, discard, poll_interval, wait
 from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTIONS
 from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired, Plan, diff_of, plan
 from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import (
@@ -373,10 +373,8 @@ def _up(engine, project, params, listing, check_mode):
         d for layer in order[1:] for name in layer for d in by_service[name] if _created_ahead(d, taken)]
     outcomes = {}
     failed = None
+    ahead = None
     with ThreadPoolExecutor(max_workers=1) as background:
-        # The containers of later layers are made (not started) while the first layer starts and is
-        # waited for, as the Compose CLI makes every container before it starts any.
-        ahead = background.submit(_create_ahead, engine, later, taken) if later else None
         for index, layer in enumerate(order):
             if params["state"] != "stopped":
                 restart_dependents(project, layer, by_service, outcomes)
@@ -390,11 +388,20 @@ def _up(engine, project, params, listing, check_mode):
                 continue
             pending = [d for d in desireds if d.name not in created or created[d.name].error is None]
             by_name = dict((d.name, d) for d in pending)
-            for outcome in _run_layer(engine, pending, _with_created(taken, created), missing, rebuilt, check_mode):
+            # A container this run makes is waited for once its layer's containers are all started.
+            new = [d for d in pending if d.wait and d.state == "started" and not check_mode
+                   and (taken.containers.get(d.name) is None or d.name in created)]
+            batch = [replace(d, wait=None) if d.name in set(n.name for n in new) else d for d in pending]
+            for outcome in _run_layer(engine, batch, _with_created(taken, created), missing, rebuilt, check_mode):
                 made = created.get(outcome.name)
                 outcomes[outcome.name] = outcome if made is None else _started_ahead(engine, by_name[outcome.name], made,
                                                                                      outcome)
             outcomes.update((d.name, created[d.name]) for d in desireds if d.name not in by_name)
+            if index == 0 and later:
+                # The containers of later layers are made (not started) while the first layer's are
+                # waited for, as the Compose CLI makes every container before it starts any.
+                ahead = background.submit(_create_ahead, engine, later, taken)
+            _wait_new(engine, new, outcomes)
             if not check_mode and params["state"] != "stopped":
                 _wait_completed(engine, project, layer, by_service, outcomes, params["wait_timeout"])
             failed = next((name for name in layer if any(outcomes[d.name].error for d in by_service[name])), None)
@@ -555,6 +562,30 @@ def _predicted(engine, desired, taken, image=None):
     actions = (["pull: %s" % desired.values["image"]] if pulled else []) + plan_.describe()
     return Outcome(desired.name, ItemResult(desired.name, changed=plan_.changed or pulled, actions=actions,
                                             diff=diff_of(desired, current, plan_), container=current))
+
+
+def _wait_new(engine, desireds, outcomes):
+    """The waits (running, healthy) of containers this run made, put off until their layer's containers
+    are all started: each as reconcile waits for it (a failure is the item's, with the container as it
+    is then), together."""
+    def one(desired):
+        outcome = outcomes[desired.name]
+        item = outcome.result
+        if outcome.error is not None or item is None or not item.container:
+            return
+        try:
+            item.container = wait(engine, desired, item.container["Id"])
+        except KapalError as exc:
+            outcome.error = item.error = str(exc)
+            item.diff = {}
+            try:
+                item.container = engine.inspect("container", desired.name)
+            except KapalError:
+                item.container = None
+
+    if desireds:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(desireds))) as pool:
+            list(pool.map(one, desireds))
 
 
 def _wait_completed(engine, project, layer, by_service, outcomes, timeout):

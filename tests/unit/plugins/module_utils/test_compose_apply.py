@@ -67,19 +67,21 @@ def made_ahead(desireds):
 def recorded(monkeypatch):
     """run_batch, network_task and the volume apply replaced by recorders; run_batch answers 'create'
     (made ahead: 'create' alone, and then 'start')."""
-    calls = dict(reconcile=[], ahead=[], networks=[], volumes=[], completed=[])
+    calls = dict(reconcile=[], ahead=[], waited=[], networks=[], volumes=[], completed=[])
 
     def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
         if ahead():
             calls["ahead"].append([(d.name, d.state) for d in desireds])
             return made_ahead(desireds)
         calls["reconcile"].append([(d.name, d.state, sorted(d.values), d.wait) for d in desireds])
-        return [Outcome(d.name, ItemResult(d.name, changed=True, actions=[
+        return [Outcome(d.name, ItemResult(d.name, changed=True, container={"Id": "id-" + d.name}, actions=[
             "remove" if d.state == "absent" else "start" if taken.containers.get(d.name) else "create"]))
             for d in desireds]
 
     monkeypatch.setattr(compose_apply, "run_batch", run_batch)
     monkeypatch.setattr(compose_apply, "wait_completed", lambda engine, name, timeout: calls["completed"].append(name) or {})
+    monkeypatch.setattr(compose_apply, "wait", lambda engine, desired, container_id: calls["waited"].append(
+        (desired.name, desired.wait, container_id)) or {"Id": container_id})
     monkeypatch.setattr(compose_apply, "network_task", lambda engine, params, check_mode: calls["networks"].append(
         (params["name"], params["state"], check_mode)))
     monkeypatch.setattr(compose_apply, "apply_volume", lambda engine, spec, plan, check_mode: calls["volumes"].append(
@@ -126,9 +128,10 @@ def test_layers_reconciled_in_order_networks_and_volumes_first(recorded):
     result = compose_apply.compose_task(FakeEngine(), params(), check_mode=False)
     assert [[name for name, _s, _v, _w in call] for call in recorded["reconcile"]] == [
         ["proj-cache-1", "proj-db-1"], ["proj-migrate-1"], ["proj-web-1"]]
-    # db is waited for until healthy (a service_healthy dependency); migrate is waited for by wait_completed
-    assert dict((n, w) for call in recorded["reconcile"] for n, _s, _v, w in call) == {
-        "proj-cache-1": None, "proj-db-1": "healthy", "proj-migrate-1": None, "proj-web-1": None}
+    # db is waited for until healthy (a service_healthy dependency), once its layer is started (a container
+    # the run made: by the task, not inside the batch); migrate is waited for by wait_completed
+    assert recorded["waited"] == [("proj-db-1", "healthy", "id-proj-db-1")]
+    assert set(w for call in recorded["reconcile"] for _n, _s, _v, w in call) == {None}
     assert recorded["networks"] == [("proj_default", "present", False), ("proj_front", "present", False)]
     assert recorded["volumes"] == [("proj_data", "create", False)]
     assert recorded["completed"] == ["proj-migrate-1"]  # before web's layer
@@ -202,6 +205,21 @@ def test_check_mode_predicts_containers_on_networks_still_to_create(recorded):
     web = next(item for item in result["containers"] if item["name"] == "proj-web-1")
     assert web["actions"] == ["create", "start"] and web["changed"] is True
     assert web["diff"]["after"]["networks"][0]["name"] == "proj_front"
+
+
+def test_a_new_container_that_does_not_become_healthy_fails_as_its_wait_would(recorded, monkeypatch):
+    def unhealthy(engine, desired, container_id):
+        raise KapalError("wait: container %s is unhealthy; last health check output: no" % desired.name)
+
+    monkeypatch.setattr(compose_apply, "wait", unhealthy)
+    engine = FakeEngine({("container", "proj-db-1"): {"Id": "id-proj-db-1", "State": {"Status": "running"}}})
+    with pytest.raises(PartialFailure) as info:
+        compose_apply.compose_task(engine, params(), check_mode=False)
+    assert str(info.value).startswith("compose: 3 of 4 containers failed: proj-db-1: wait: container proj-db-1 is "
+                                      "unhealthy; last health check output: no; proj-migrate-1: skipped")
+    db = next(item for item in info.value.result["containers"] if item["name"] == "proj-db-1")
+    assert (db["changed"], db["actions"], db["diff"]) == (True, ["create"], {})
+    assert db["container"] == {"Id": "id-proj-db-1", "State": {"Status": "running"}}  # as it is now
 
 
 def test_a_container_made_ahead_that_cannot_start_is_removed_again(recorded, monkeypatch):
@@ -308,7 +326,7 @@ def test_an_existing_network_that_differs_fails_before_any_change(recorded, netw
     with pytest.raises(KapalError) as info:
         compose_apply.compose_task(engine, params(), check_mode=False)
     assert str(info.value) == message
-    assert recorded == dict(reconcile=[], ahead=[], networks=[], volumes=[], completed=[])
+    assert recorded == dict(reconcile=[], ahead=[], waited=[], networks=[], volumes=[], completed=[])
 
 
 def test_an_existing_compose_network_is_used_as_it_is(recorded):
@@ -377,8 +395,16 @@ def test_pull_policy_of_the_task_then_of_the_service(recorded):
 
 def test_wait_asks_for_healthy_where_there_is_a_healthcheck(recorded):
     compose_apply.compose_task(FakeEngine(), params(wait=True), check_mode=False)
-    waits = dict((n, w) for call in recorded["reconcile"] for n, _s, _v, w in call)
-    assert waits == {"proj-cache-1": "running", "proj-db-1": "healthy", "proj-migrate-1": None, "proj-web-1": "running"}
+    assert dict((n, w) for n, w, _id in recorded["waited"]) == {
+        "proj-cache-1": "running", "proj-db-1": "healthy", "proj-web-1": "running"}  # migrate: wait_completed
+    # a container that exists is waited for inside the batch (a recreate waits before the old container goes)
+    db = {"Id": "id-proj-db-1", "Name": "/proj-db-1", "Image": "sha256:img"}
+    recorded["waited"].clear()
+    recorded["reconcile"].clear()
+    engine = FakeEngine({("container", "id-proj-db-1"): db}, [entry("proj-db-1", "db")])
+    compose_apply.compose_task(engine, params(wait=True), check_mode=False)
+    assert dict((n, w) for call in recorded["reconcile"] for n, _s, _v, w in call)["proj-db-1"] == "healthy"
+    assert "proj-db-1" not in [n for n, _w, _id in recorded["waited"]]
 
 
 def test_down_removes_dependents_first_then_owned_networks_volumes_only_when_asked():
