@@ -92,8 +92,7 @@ def engine_platform(engine, platform=None):
     """The platform an index is resolved for: the given one, else the engine's own os/architecture."""
     if platform:
         return parse_platform(platform)
-    with engine.call("read engine version"):
-        version = engine.api.version()
+    version = engine.version()
     return dict(os=version.get("Os") or "linux", architecture=version.get("Arch") or "amd64", variant=None)
 
 
@@ -169,7 +168,7 @@ def ask_registry(engine, ref, client, auth=None, platform=None, missing_ok=False
     return remote, unreachable
 
 
-def plan_pull(engine, ref, policy="missing", auth=None, platform=None, registry=None):
+def plan_pull(engine, ref, policy="missing", auth=None, platform=None, registry=None, local=None):
     """Decide, without pulling, whether ``ref`` must be pulled and whether that would change the local image.
 
     ``missing`` pulls only when the image is absent; ``never`` fails when it is absent; ``always``
@@ -179,11 +178,12 @@ def plan_pull(engine, ref, policy="missing", auth=None, platform=None, registry=
     image, wrong credentials or an unreachable registry fail the same way in check mode, and with
     the registry's own words rather than the engine's HTTP 500. A registry the module's host cannot
     reach is asked through the engine (ask_registry); when even that cannot be done, a pull is
-    planned and predicted to change the image.
+    planned and predicted to change the image. ``local`` is the local image's inspect answer when the
+    caller read it already (a batch reads each of its images once); None: it is read here.
     """
     if policy not in PULL_POLICIES:
         raise KapalError("pull: expected one of %s, got %r" % (", ".join(PULL_POLICIES), policy))
-    before = engine.inspect("image", ref.pull_reference)
+    before = local if local is not None else engine.inspect("image", ref.pull_reference)
     if before is not None and (policy != "always" or ref.digest):
         return PullPlan(before, None, pull=False, changed=False)
     if before is None and policy == "never":
@@ -201,15 +201,16 @@ def plan_pull(engine, ref, policy="missing", auth=None, platform=None, registry=
     return PullPlan(before, remote, pull=True, changed=True, unreachable=unreachable)
 
 
-def ensure_image(engine, ref, policy="missing", check_mode=False, auth=None, platform=None, registry=None):
+def ensure_image(engine, ref, policy="missing", check_mode=False, auth=None, platform=None, registry=None, local=None):
     """Make sure ``ref`` is present locally under ``policy``; returns the PullPlan with ``after`` set.
 
     See plan_pull for the policies. In check mode nothing is pulled: the change is predicted from
     the registry's manifest and ``after`` is the local image as it is (None when absent). After a
     real pull, ``changed`` is whether the local image id changed. ``registry`` is an optional
     RegistryClient for ref's registry (for its TLS settings); by default one is made from ``auth``.
+    ``local``: see plan_pull.
     """
-    plan = plan_pull(engine, ref, policy, auth=auth, platform=platform, registry=registry)
+    plan = plan_pull(engine, ref, policy, auth=auth, platform=platform, registry=registry, local=local)
     if not plan.pull or check_mode:
         return replace(plan, after=plan.before)
     after = pull(engine, ref, auth=auth, platform=platform)

@@ -20,7 +20,11 @@ description:
     C(docker compose up -d)) is kept as it is; only its image and running state are compared. Any other
     container of a service is compared option by option and recreated when it differs.
   - Services start in dependency order (C(depends_on)); a dependency with the condition C(service_healthy) is
-    waited for until healthy, one with C(service_completed_successfully) until it exited with code 0.
+    waited for until healthy, one with C(service_completed_successfully) until it exited with code 0. As with
+    C(docker compose up), the containers of dependent services are created (not started) meanwhile, and removed
+    again if a dependency fails; the containers of one dependency layer are created and started together.
+  - The engine's state (the project's containers, images, networks) is read once per task, and every dependency
+    layer is planned from it; only what a layer waits for is read again.
   - A service that depends on another with C(restart) set to true is restarted after the task created, recreated or
     restarted a container of that dependency, as the Compose CLI does (unless its own container is made anew).
   - Everything is read and checked before anything changes; a bad file, an unknown or unsupported key, a

@@ -5,8 +5,10 @@
 The reader (``load``, ``mapping``) gives the project; here it becomes desired networks, volumes and
 containers, and the existing pieces do the rest: ``_networks`` and ``_volumes`` create what is
 missing, ``_container.reconcile`` plans and applies the containers, one dependency layer after the
-other (a layer's dependencies are running, healthy or completed before it starts). Everything is
-read and checked before the first change, so a bad file or a refused network changes nothing.
+other (a layer's dependencies are running, healthy or completed before it starts), every layer from
+the one snapshot the task takes (its containers, images and networks, read once; what a layer waits
+for is read again as it waits). Everything is read and checked before the first change, so a bad
+file or a refused network changes nothing.
 
 A container whose ``com.docker.compose.config-hash`` label is the service's (made by kapal or by
 ``docker compose up``) is adopted as it is: only its image and running state are compared.
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from ansible_collections.kapal.docker.plugins.module_utils._build import BUILD_HASH_LABEL, build_task
@@ -34,9 +37,16 @@ from ansible_collections.kapal.docker.plugins.module_utils._compose.mapping impo
     volume_params,
 )
 from ansible_collections.kapal.docker.plugins.module_utils._compose.model import ComposeError, service_dependencies
-from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult
-from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired, diff_of, plan
-from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import Outcome, check_engine_api, reconcile
+from ansible_collections.kapal.docker.plugins.module_utils._container.apply import ItemResult, discard, poll_interval, wait
+from ansible_collections.kapal.docker.plugins.module_utils._container.options import OPTIONS
+from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired, Plan, diff_of, plan
+from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import (
+    Outcome,
+    check_engine_api,
+    image_reference,
+    run_batch,
+    snapshot,
+)
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, PartialFailure
 from ansible_collections.kapal.docker.plugins.module_utils._image_transfer import plan_pull
 from ansible_collections.kapal.docker.plugins.module_utils._networks import (
@@ -56,7 +66,9 @@ BUILD_POLICIES = ("missing", "always", "never")
 # The build policy as kapal.docker.image_build's rebuild (whose never still builds a missing image).
 _REBUILD = {"missing": "never", "always": "always"}
 RECREATE_POLICIES = ("auto", "always", "never")
-PARALLEL = 4
+# At most this many containers of a layer are reconciled at a time (as the Compose CLI, a layer's
+# containers are made and started together).
+PARALLEL = 16
 # A service's pull_policy as the pull policy of its containers (when the task gives no ``pull``).
 _SERVICE_PULL = {"always": "always", "never": "never", "missing": "missing", "if_not_present": "missing"}
 
@@ -75,20 +87,20 @@ def compose_task(engine, params, check_mode):
         project_name=params["project_name"], env_files=params["env_files"], profiles=params["profiles"],
         services=params["services"], environ=dict(os.environ),
     )
-    existing = project_containers(engine, project.name)
+    with engine.call("list containers"):
+        listing = engine.api.containers(all=True)
     if params["state"] == "absent":
-        return _down(engine, project, params, existing, check_mode)
-    return _up(engine, project, params, existing, check_mode)
+        return _down(engine, project, params, project_containers(listing, project.name), check_mode)
+    return _up(engine, project, params, listing, check_mode)
 
 
-def project_containers(engine, project_name):
-    """{name: listing entry} of the project's containers (not ``docker compose run``'s one-offs)."""
-    with engine.call("list the containers of project %s" % project_name):
-        listing = engine.api.containers(all=True, filters={"label": ["%s=%s" % (PROJECT_LABEL, project_name)]})
+def project_containers(listing, project_name):
+    """{name: listing entry} of the project's containers in ``listing`` (the engine's container
+    listing), not ``docker compose run``'s one-offs."""
     found = {}
     for entry in listing:
         labels = entry.get("Labels") or {}
-        if labels.get(ONEOFF_LABEL) == "True":
+        if labels.get(PROJECT_LABEL) != project_name or labels.get(ONEOFF_LABEL) == "True":
             continue
         name = next((n.lstrip("/") for n in entry.get("Names") or [] if "/" not in n.lstrip("/")), None)
         if name:
@@ -136,16 +148,17 @@ def desired_containers(engine, project, params):
     return result
 
 
-def adopt(engine, project, by_service, existing, recreate, images=None):
+def adopt(project, by_service, existing, recreate, local, images=None):
     """``by_service`` with the existing containers adopted (see ``adopted``), each compared with the
-    local image of its service (``images``: {service: inspect answer} of images still to come), and
-    with the label ``com.docker.compose.image`` (see ``with_image_label``)."""
+    local image of its service (``local``: {reference: inspect answer} of the images present, as the
+    snapshot read them; ``images``: {service: inspect answer} of images still to come), and with the
+    label ``com.docker.compose.image`` (see ``with_image_label``)."""
     completed = _depended_on(project, "service_completed_successfully")
     result = {}
     for name, desireds in by_service.items():
         image = (images or {}).get(name)
-        if image is None and desireds and "image" in desireds[0].values:
-            image = engine.inspect("image", desireds[0].values["image"])
+        if image is None and desireds:
+            image = local.get(image_reference(desireds[0]))
         image_id = (image or {}).get("Id")
         result[name] = [adopted(with_image_label(d, image_id), existing.get(d.name), recreate, name in completed, image_id)
                         for d in desireds]
@@ -331,7 +344,8 @@ def _create_volumes(engine, planned, check_mode):
 
 # -- up -----------------------------------------------------------------------------------------------
 
-def _up(engine, project, params, existing, check_mode):
+def _up(engine, project, params, listing, check_mode):
+    existing = project_containers(listing, project.name)
     by_service = desired_containers(engine, project, params)
     networks = plan_networks(engine, project)
     volumes = plan_volumes(engine, project)
@@ -342,38 +356,130 @@ def _up(engine, project, params, existing, check_mode):
     _create_networks(engine, networks, check_mode)
     _create_volumes(engine, volumes, check_mode)
     missing = set(p["name"] for p, action in networks if action == "create") if check_mode else set()
+    # The task's one snapshot (after the builds, which change images): every layer is planned from it.
+    removed = [Desired.from_params(dict(name=name, state="absent")) for name in stale]
+    present = [p["name"] for p, _action in networks if p["name"] not in missing]
+    taken = snapshot(engine, [d for desireds in by_service.values() for d in desireds] + removed, listing=listing,
+                     networks=present)
     # In check mode, a container of an image still to build is predicted against the image to come.
-    to_come = dict((name, _to_come(engine, image_name(project, project.services[name]), result["build_hash"]))
+    to_come = dict((name, _to_come(taken.images, image_name(project, project.services[name]), result["build_hash"]))
                    for name, result in built.items() if result["changed"] and check_mode)
-    by_service = adopt(engine, project, by_service, existing, params["recreate"], to_come)
+    by_service = adopt(project, by_service, existing, params["recreate"], taken.images, to_come)
     rebuilt = dict((d.name, to_come[name]) for name in to_come for d in by_service[name])
     order = layers(project)
     if params["state"] == "stopped":
         order.reverse()  # dependents stop first
+    later = [] if check_mode or params["state"] == "stopped" else [
+        d for layer in order[1:] for name in layer for d in by_service[name] if _created_ahead(d, taken)]
     outcomes = {}
     failed = None
-    for index, layer in enumerate(order):
-        if params["state"] != "stopped":
-            restart_dependents(project, layer, by_service, outcomes)
-        desireds = [d for name in layer for d in by_service[name]]
-        if index == 0:
-            desireds = [Desired.from_params(dict(name=name, state="absent")) for name in stale] + desireds
-        if failed is not None:
-            for desired in desireds:
-                reason = "skipped: service %s failed before it" % failed
-                outcomes[desired.name] = Outcome(desired.name, ItemResult(desired.name, error=reason), reason)
-            continue
-        for outcome in _run_layer(engine, desireds, missing, rebuilt, check_mode):
-            outcomes[outcome.name] = outcome
-        if not check_mode and params["state"] != "stopped":
-            _wait_completed(engine, project, layer, by_service, outcomes, params["wait_timeout"])
-        failed = next((name for name in layer if any(outcomes[d.name].error for d in by_service[name])), None)
+    ahead = None
+    with ThreadPoolExecutor(max_workers=1) as background:
+        for index, layer in enumerate(order):
+            if params["state"] != "stopped":
+                restart_dependents(project, layer, by_service, outcomes)
+            desireds = [d for name in layer for d in by_service[name]]
+            if index == 0:
+                desireds = removed + desireds
+            created = ahead.result() if ahead is not None and index > 0 else {}
+            if failed is not None:
+                for desired in desireds:
+                    outcomes[desired.name] = _skipped(engine, desired, failed, created.get(desired.name))
+                continue
+            pending = [d for d in desireds if d.name not in created or created[d.name].error is None]
+            by_name = dict((d.name, d) for d in pending)
+            # A container this run makes is waited for once its layer's containers are all started.
+            new = [d for d in pending if d.wait and d.state == "started" and not check_mode
+                   and (taken.containers.get(d.name) is None or d.name in created)]
+            batch = [replace(d, wait=None) if d.name in set(n.name for n in new) else d for d in pending]
+            for outcome in _run_layer(engine, batch, _with_created(taken, created), missing, rebuilt, check_mode):
+                made = created.get(outcome.name)
+                outcomes[outcome.name] = outcome if made is None else _started_ahead(engine, by_name[outcome.name], made,
+                                                                                     outcome)
+            outcomes.update((d.name, created[d.name]) for d in desireds if d.name not in by_name)
+            if index == 0 and later:
+                # The containers of later layers are made (not started) while the first layer's are
+                # waited for, as the Compose CLI makes every container before it starts any.
+                ahead = background.submit(_create_ahead, engine, later, taken)
+            _wait_new(engine, new, outcomes)
+            if not check_mode and params["state"] != "stopped":
+                _wait_completed(engine, project, layer, by_service, outcomes, params["wait_timeout"])
+            failed = next((name for name in layer if any(outcomes[d.name].error for d in by_service[name])), None)
     result = _up_result(project, by_service, outcomes, stale, networks, volumes, built)
     errors = ["%s: %s" % (o.name, o.error) for o in outcomes.values() if o.error is not None]
     if errors:
         raise PartialFailure("compose: %d of %d containers failed: %s" % (len(errors), len(outcomes), "; ".join(errors)),
                              result)
     return result
+
+
+def _created_ahead(desired, taken):
+    """Whether the container is made ahead of its layer: one to create and start (not one that names
+    another container, ``container:<name>``, which may be made in an earlier layer)."""
+    if desired.state != "started" or taken.containers.get(desired.name) is not None:
+        return False
+    return not any(option.container_ref and str(desired.values.get(option.name) or "").startswith("container:")
+                   for option in OPTIONS)
+
+
+def _create_ahead(engine, desireds, taken):
+    """{name: Outcome} of making ``desireds`` without starting them (their images pulled, if need be)."""
+    made = run_batch(engine, [replace(d, state="present", wait=None, restart=False) for d in desireds], taken,
+                     parallel=PARALLEL)
+    return dict((outcome.name, outcome) for outcome in made)
+
+
+def _with_created(taken, created):
+    """The task's snapshot with the containers this run made ahead, as they were made."""
+    if not created:
+        return taken
+    containers = dict(taken.containers)
+    containers.update((name, outcome.result.container) for name, outcome in created.items() if outcome.error is None)
+    return replace(taken, containers=containers)
+
+
+def _pulled(item):
+    return any(action.startswith("pull: ") for action in item.actions)
+
+
+def _started_ahead(engine, desired, made, started):
+    """The Outcome of a container made ahead (``made``) and started in its layer (``started``): what
+    both did, as the create and start of one run. One that cannot start is removed again, as a create
+    removes it (the next run would meet it)."""
+    done = started.result or ItemResult(started.name)
+    item = ItemResult(started.name, changed=True, actions=made.result.actions + done.actions, container=done.container)
+    if started.error is None:
+        item.diff = diff_of(desired, None, Plan("create", then="start"))
+        return Outcome(started.name, item)
+    item.error = started.error
+    if "start" not in done.actions and made.result.container:
+        try:
+            discard(engine, started.name, made.result.container["Id"])
+            item.did("remove: the new container could not start", changed=False)
+            item.changed, item.container = _pulled(item), None
+            item.error += "; the new container was removed"
+        except KapalError as exc:
+            item.error += "; removing it failed too: %s" % exc
+    return Outcome(started.name, item, item.error)
+
+
+def _skipped(engine, desired, failed, made=None):
+    """The Outcome of a container whose layer does not run (service ``failed`` failed before it); one
+    made ahead (``made``) is removed again."""
+    if made is not None and made.error is not None:
+        return made
+    reason = "skipped: service %s failed before it" % failed
+    item = ItemResult(desired.name, error=reason)
+    if made is not None and made.result.container:
+        item.actions = list(made.result.actions)
+        try:
+            discard(engine, desired.name, made.result.container["Id"])
+            item.did("remove: made ahead, not started", changed=False)
+        except KapalError as exc:
+            item.error = reason = "%s; the container made ahead is left: %s" % (reason, exc)
+            item.container = made.result.container
+        item.changed = _pulled(item) or item.container is not None
+    return Outcome(desired.name, item, reason)
 
 
 def _renewed(outcome):
@@ -409,21 +515,22 @@ def _stale(project, existing, by_service, remove_orphans):
     return stale
 
 
-def _run_layer(engine, desireds, missing_networks, rebuilt, check_mode):
-    """Reconcile one layer from one snapshot. In check mode a container on a network still to be
-    created (or sharing the namespace of a container still to be created), or of an image still to
-    be built (``rebuilt``: {container: the image to come}), is predicted here."""
+def _run_layer(engine, desireds, taken, missing_networks, rebuilt, check_mode):
+    """Reconcile one layer from the task's snapshot (``taken``), its containers together. In check mode
+    a container on a network still to be created (or sharing the namespace of a container still to be
+    created), or of an image still to be built (``rebuilt``: {container: the image to come}), is
+    predicted here."""
     predicted = [d for d in desireds
                  if check_mode and (d.name in rebuilt or _waits_on_missing(engine, d, missing_networks))]
     rest = [d for d in desireds if d not in predicted]
-    outcomes = reconcile(engine, rest, check_mode=check_mode, parallel=PARALLEL) if rest else []
-    return outcomes + [_predicted(engine, d, rebuilt.get(d.name)) for d in predicted]
+    outcomes = run_batch(engine, rest, taken, check_mode=check_mode, parallel=PARALLEL) if rest else []
+    return outcomes + [_predicted(engine, d, taken, rebuilt.get(d.name)) for d in predicted]
 
 
-def _to_come(engine, image, build_hash):
-    """The inspect answer of an image a build will make anew: its id is not known before the build,
-    its build hash label is."""
-    before = engine.inspect("image", image) or {}
+def _to_come(local, image, build_hash):
+    """The inspect answer of an image a build will make anew (``local``: the images the snapshot
+    read): its id is not known before the build, its build hash label is."""
+    before = local.get(ImageRef.parse(image, "image").pull_reference) or {}
     config = dict(before.get("Config") or {})
     config["Labels"] = dict(config.get("Labels") or {}, **{BUILD_HASH_LABEL: build_hash})
     return dict(before, Id="%s (after the build)" % image, Config=config)
@@ -439,14 +546,15 @@ def _waits_on_missing(engine, desired, missing_networks):
     return False
 
 
-def _predicted(engine, desired, image=None):
+def _predicted(engine, desired, taken, image=None):
     """Check mode's plan for a container whose network or namespace container does not exist yet, or
-    whose ``image`` a build makes anew."""
-    current = engine.inspect("container", desired.name)
+    whose ``image`` a build makes anew (``taken``: the task's snapshot)."""
+    current = taken.containers.get(desired.name)
     pulled = False
     if image is None and "image" in desired.values:
         try:
-            pull_plan = plan_pull(engine, ImageRef.parse(desired.values["image"], "image"), desired.pull)
+            pull_plan = plan_pull(engine, ImageRef.parse(desired.values["image"], "image"), desired.pull,
+                                  local=taken.images.get(image_reference(desired)))
         except KapalError as exc:
             return Outcome(desired.name, ItemResult(desired.name, container=current, error=str(exc)), str(exc))
         image, pulled = pull_plan.before, pull_plan.changed
@@ -454,6 +562,30 @@ def _predicted(engine, desired, image=None):
     actions = (["pull: %s" % desired.values["image"]] if pulled else []) + plan_.describe()
     return Outcome(desired.name, ItemResult(desired.name, changed=plan_.changed or pulled, actions=actions,
                                             diff=diff_of(desired, current, plan_), container=current))
+
+
+def _wait_new(engine, desireds, outcomes):
+    """The waits (running, healthy) of containers this run made, put off until their layer's containers
+    are all started: each as reconcile waits for it (a failure is the item's, with the container as it
+    is then), together."""
+    def one(desired):
+        outcome = outcomes[desired.name]
+        item = outcome.result
+        if outcome.error is not None or item is None or not item.container:
+            return
+        try:
+            item.container = wait(engine, desired, item.container["Id"])
+        except KapalError as exc:
+            outcome.error = item.error = str(exc)
+            item.diff = {}
+            try:
+                item.container = engine.inspect("container", desired.name)
+            except KapalError:
+                item.container = None
+
+    if desireds:
+        with ThreadPoolExecutor(max_workers=min(PARALLEL, len(desireds))) as pool:
+            list(pool.map(one, desireds))
 
 
 def _wait_completed(engine, project, layer, by_service, outcomes, timeout):
@@ -473,7 +605,7 @@ def _wait_completed(engine, project, layer, by_service, outcomes, timeout):
 
 def wait_completed(engine, name, timeout):
     """Wait until the container exited (its inspect answer then); fail unless its exit code is 0."""
-    deadline = time.monotonic() + timeout
+    started = time.monotonic()
     while True:
         inspect = engine.inspect("container", name) or {}
         state = inspect.get("State") or {}
@@ -482,9 +614,10 @@ def wait_completed(engine, name, timeout):
                 return inspect
             raise KapalError("wait: container %s did not complete successfully: it exited with code %s"
                              % (name, state.get("ExitCode")))
-        if time.monotonic() >= deadline:
+        elapsed = time.monotonic() - started
+        if elapsed >= timeout:
             raise KapalError("wait: container %s has not completed after %ss" % (name, timeout))
-        time.sleep(0.5)
+        time.sleep(poll_interval(elapsed))
 
 
 # -- down ---------------------------------------------------------------------------------------------

@@ -67,8 +67,9 @@ class Marker:
 # -- YAML as Compose reads it (YAML 1.2 scalars: 'on', 'yes' and '22:22' stay strings) ---------
 
 if yaml is not None:
-    class _Loader(yaml.SafeLoader):  # pylint: disable=too-many-ancestors
-        """SafeLoader with YAML 1.2 core scalars, duplicate keys refused, !reset and !override."""
+    class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # pylint: disable=too-many-ancestors
+        """SafeLoader with YAML 1.2 core scalars, duplicate keys refused, !reset and !override (parsed
+        by LibYAML when PyYAML has it: ten times faster than the pure Python parser)."""
 
         yaml_implicit_resolvers = {}
 

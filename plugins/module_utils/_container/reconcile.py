@@ -2,11 +2,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Reconcile containers: read what the plan needs from the engine, plan, and apply.
 
-``reconcile`` runs a batch from one engine snapshot (one listing, then an inspect of each named
-container), ``parallel`` at a time, and never raises for one item: each Outcome carries its result
-and its error. ``reconcile_one`` is one container: its networks and ``container:<name>`` references
-checked, its image pulled (predicted, in check mode), the plan made (``plan``) and, unless in check
-mode, applied (``apply``). The single-container module is the batch of one. Before anything,
+``reconcile`` runs a batch from one engine snapshot (``snapshot``: one listing, an inspect of each
+named container that exists, and one of each image and network the batch names), ``parallel`` at a
+time, and never raises for one item: each Outcome carries its result and its error. ``run_batch`` is
+the same from a snapshot taken before (kapal.docker.compose takes one per task and runs its
+dependency layers from it). ``reconcile_one`` is one container: its networks and ``container:<name>``
+references checked, its image pulled (predicted, in check mode), the plan made (``plan``) and, unless
+in check mode, applied (``apply``). The single-container module is the batch of one. Before anything,
 ``check_engine_api`` refuses the batch when a container asks for what the engine cannot do (the
 option table's ``min_api``: an option newer than the engine's API, or one Podman does not implement).
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from ansible_collections.kapal.docker.plugins.module_utils._container.apply import (
@@ -44,15 +46,36 @@ class Outcome:
     error: Optional[str] = None
 
 
+@dataclass
+class Snapshot:
+    """The engine's state a batch is planned from, read once before anything is done.
+
+    ``containers``: {name: inspect answer, None when there is no such container} for every container
+    of the batch; ``images``: {reference: inspect answer} of the batch's images that are present;
+    ``networks``: the names of the batch's networks that exist; ``strays``: with a prune label, the
+    containers that carry it and are not in the batch.
+    """
+
+    containers: dict
+    images: dict = field(default_factory=dict)
+    networks: frozenset = frozenset()
+    strays: list = field(default_factory=list)
+
+
 def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
     """Reconcile every desired container from one snapshot, ``parallel`` at a time; never raises
     for one item: each Outcome carries its result (after a failure: what was done) and its error,
     in the order given (strays last)."""
-    names = [d.name for d in desireds]
-    given_once("containers", names, "the name %r")
+    given_once("containers", [d.name for d in desireds], "the name %r")
     check_engine_api(engine, desireds)
-    current, strays = snapshot(engine, names, prune_label)
+    return run_batch(engine, desireds, snapshot(engine, desireds, prune_label), check_mode, parallel, prune_label)
 
+
+def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
+    """Reconcile ``desireds`` from ``taken`` (a Snapshot that holds each of them), ``parallel`` at a
+    time, and the snapshot's strays with them (removed: they carry ``prune_label``). What the plan
+    needs beyond the snapshot (the container a ``container:<name>`` option names, the image a
+    recreate leaves) is read when the item runs. Never raises for one item."""
     def run(job):
         kind, item = job
         name = item if kind == "prune" else item.name
@@ -60,20 +83,20 @@ def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
             if kind == "prune":
                 return Outcome(name, prune_one(engine, item, prune_label, check_mode))
             try:
-                return Outcome(name, reconcile_one(engine, item, current[name], check_mode))
+                return Outcome(name, reconcile_one(engine, item, taken.containers[name], check_mode, taken))
             except EngineConflict:
                 # Another run changed this container since the snapshot (the engine answered 409,
                 # e.g. the name is already in use): plan once more from the engine's state now.
-                return Outcome(name, reconcile_one(engine, item, _settled(engine, name), check_mode))
+                return Outcome(name, reconcile_one(engine, item, _settled(engine, name), check_mode, taken))
         except ItemFailed as exc:
             return Outcome(name, exc.item, exc.item.error)
         except KapalError as exc:
-            return Outcome(name, ItemResult(name, container=current.get(name), error=str(exc)), str(exc))
+            return Outcome(name, ItemResult(name, container=taken.containers.get(name), error=str(exc)), str(exc))
 
-    jobs = [("item", d) for d in desireds] + [("prune", name) for name in strays]
-    if len(jobs) == 1:
-        return [run(jobs[0])]
-    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+    jobs = [("item", d) for d in desireds] + [("prune", name) for name in taken.strays]
+    if len(jobs) <= 1 or parallel <= 1:
+        return [run(job) for job in jobs]
+    with ThreadPoolExecutor(max_workers=min(parallel, len(jobs))) as pool:
         return list(pool.map(run, jobs))
 
 
@@ -90,13 +113,15 @@ def check_engine_api(engine, desireds):
             engine.require_api(what, need.api, need.podman)
 
 
-def reconcile_one(engine, desired, current, check_mode=False):
+def reconcile_one(engine, desired, current, check_mode=False, taken=None):
     """Plan and (unless check mode) apply one container; its ItemResult. A failure once something
-    was done raises ItemFailed, whose item says what was done."""
+    was done raises ItemFailed, whose item says what was done. ``taken``: the batch's Snapshot, for
+    the images and networks it read (without it, they are read here)."""
+    taken = taken or Snapshot({})
     if desired.state != "absent":
-        _check_networks(engine, desired)
+        _check_networks(engine, desired, taken.networks)
         desired = _resolve_container_refs(engine, desired)
-    pulled, image = _image_of(engine, desired, current, check_mode)
+    pulled, image = _image_of(engine, desired, current, check_mode, taken.images)
     plan_ = plan(desired, current, image)
     if plan_.action == "recreate":
         old_image = image if image is not None and image.get("Id") == current["Image"] else engine.inspect("image", current["Image"])
@@ -107,10 +132,11 @@ def reconcile_one(engine, desired, current, check_mode=False):
     if check_mode:
         return planned
     done = ItemResult(desired.name, changed=pulled, actions=list(pull))
+    waited = None
     try:
         container_id = apply(engine, desired, current, plan_, done) if plan_.changed else (current or {}).get("Id")
         if desired.wait and desired.state == "started" and container_id and plan_.action != "recreate":
-            wait(engine, desired, container_id)
+            waited = wait(engine, desired, container_id)
     except KapalError as exc:
         if isinstance(exc, EngineConflict) and done.actions == pull:
             raise  # nothing done yet: reconcile plans again from the engine's state now
@@ -119,8 +145,11 @@ def reconcile_one(engine, desired, current, check_mode=False):
         else:
             done.error = str(exc)
         raise ItemFailed(_settle_failed(engine, done)) from None
-    planned.container = engine.inspect("container", container_id) if container_id else None
-    return planned
+    if waited is not None:
+        planned.container = waited
+    elif plan_.changed:
+        planned.container = engine.inspect("container", container_id) if container_id else None
+    return planned  # unchanged: the container as the snapshot read it
 
 
 def prune_one(engine, name, label, check_mode=False):
@@ -131,13 +160,17 @@ def prune_one(engine, name, label, check_mode=False):
     return result
 
 
-def snapshot(engine, names, prune_label=None):
-    """One container listing, then inspects of the named containers that exist: {name: inspect}.
+def snapshot(engine, desireds, prune_label=None, listing=None, networks=()):
+    """The batch's Snapshot: one container listing (``listing``: one the caller made, of every
+    container), then an inspect of each named container that exists, of each image the batch names
+    and of each network it names (but ``networks``: names the caller knows to exist).
 
     With ``prune_label``, also the names of the containers carrying that label that are not named.
     """
-    with engine.call("list containers"):
-        listing = engine.api.containers(all=True)
+    names = [d.name for d in desireds]
+    if listing is None:
+        with engine.call("list containers"):
+            listing = engine.api.containers(all=True)
     existing = {}
     strays = []
     ids = {}
@@ -157,7 +190,38 @@ def snapshot(engine, names, prune_label=None):
         if owner is not None:
             raise KapalError("name: %r is the id of container %r; give the container's name" % (name, owner))
     current = dict((name, engine.inspect("container", existing[name]) if name in existing else None) for name in names)
-    return current, sorted(strays)
+    images = {}
+    for reference in sorted(set(image_reference(d) for d in desireds) - {None}):
+        found = engine.inspect("image", reference)
+        if found is not None:
+            images[reference] = found
+    known = set(networks)
+    for network in sorted(set(n for d in desireds for n in _network_names(d)) - known):
+        if engine.inspect("network", network) is not None:
+            known.add(network)
+    return Snapshot(current, images, frozenset(known), sorted(strays))
+
+
+def image_reference(desired):
+    """The reference the container's image is pulled and inspected by; None without one (or a bad
+    one: the item fails on it, naming it, when it runs)."""
+    if desired.state == "absent" or "image" not in desired.values:
+        return None
+    try:
+        return ImageRef.parse(desired.values["image"], "image").pull_reference
+    except KapalError:
+        return None
+
+
+def _network_names(desired):
+    """The networks the container joins: its networks, and a network_mode naming a network."""
+    if desired.state == "absent":
+        return []
+    names = [n["name"] for n in desired.values.get("networks") or []]
+    mode = desired.values.get("network_mode")
+    if mode and mode not in _BUILTIN_NETWORKS and not mode.startswith("container:"):
+        names.append(mode)
+    return names
 
 
 def _settled(engine, name, patience=10.0):
@@ -181,13 +245,11 @@ def _settle_failed(engine, item):
     return item
 
 
-def _check_networks(engine, desired):
-    names = [n["name"] for n in desired.values.get("networks") or []]
+def _check_networks(engine, desired, known=frozenset()):
+    """Every network the container joins exists (``known``: names the snapshot found)."""
     mode = desired.values.get("network_mode")
-    if mode and mode not in _BUILTIN_NETWORKS and not mode.startswith("container:"):
-        names.append(mode)
-    for network in names:
-        if engine.inspect("network", network) is None:
+    for network in _network_names(desired):
+        if network not in known and engine.inspect("network", network) is None:
             option = "network_mode" if network == mode else "networks"
             raise KapalError("%s: no network named %r on Docker Engine at %s" % (option, network, engine.host))
 
@@ -207,8 +269,9 @@ def _resolve_container_refs(engine, desired):
     return replace(desired, values=values)
 
 
-def _image_of(engine, desired, current, check_mode):
-    """(pulled, image inspect) for the image the container should run.
+def _image_of(engine, desired, current, check_mode, images=None):
+    """(pulled, image inspect) for the image the container should run (``images``: {reference:
+    inspect answer} the snapshot read).
 
     In check mode nothing is pulled: when a pull would bring another image, the answer is the local
     image under the id the registry names (the id is what a container is compared by), so that the
@@ -216,11 +279,12 @@ def _image_of(engine, desired, current, check_mode):
     """
     if "image" in desired.values and desired.state != "absent":
         ref = ImageRef.parse(desired.values["image"], "image")
+        local = (images or {}).get(ref.pull_reference)
         try:
             if not check_mode:
-                present = ensure_image(engine, ref, desired.pull)
+                present = ensure_image(engine, ref, desired.pull, local=local)
                 return present.changed, present.after
-            pull_plan = plan_pull(engine, ref, desired.pull)
+            pull_plan = plan_pull(engine, ref, desired.pull, local=local)
         except RegistryUnreachable as exc:
             # The registry's message names the registry, not the image: the item is a container.
             raise RegistryUnreachable("image %s: %s" % (ref.pull_reference, exc)) from None

@@ -1,7 +1,9 @@
 """The orchestration of kapal.docker.compose, faked at the module_utils boundary: the engine's
 inspect and listing answers are tables; reconcile, network_task and the volume apply are recorders."""
 
+import collections
 import contextlib
+import threading
 
 import pytest
 
@@ -20,8 +22,10 @@ class FakeApi:
     def __init__(self, listing):
         self.listing = listing
         self.calls = []
+        self.listed = 0
 
     def containers(self, all=False, filters=None):  # pylint: disable=redefined-builtin
+        self.listed += 1
         return list(self.listing)
 
     def stop(self, container_id):
@@ -38,27 +42,46 @@ class FakeEngine:
         self.objects = dict(objects or {})
         self.objects.setdefault(("image", "img:1"), IMAGE)
         self.api = FakeApi(listing)
+        self.reads = collections.Counter()
 
     @contextlib.contextmanager
     def call(self, action):
         yield
 
     def inspect(self, kind, name):
+        self.reads[(kind, name)] += 1
         return self.objects.get((kind, name))
+
+
+def ahead():
+    """Whether the batch is the containers made ahead of their layers (in a thread of their own)."""
+    return threading.current_thread() is not threading.main_thread()
+
+
+def made_ahead(desireds):
+    return [Outcome(d.name, ItemResult(d.name, changed=True, actions=["create"], container={"Id": "id-" + d.name}))
+            for d in desireds]
 
 
 @pytest.fixture
 def recorded(monkeypatch):
-    """reconcile, network_task and the volume apply replaced by recorders; reconcile answers 'create'."""
-    calls = dict(reconcile=[], networks=[], volumes=[], completed=[])
+    """run_batch, network_task and the volume apply replaced by recorders; run_batch answers 'create'
+    (made ahead: 'create' alone, and then 'start')."""
+    calls = dict(reconcile=[], ahead=[], waited=[], networks=[], volumes=[], completed=[])
 
-    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+    def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
+        if ahead():
+            calls["ahead"].append([(d.name, d.state) for d in desireds])
+            return made_ahead(desireds)
         calls["reconcile"].append([(d.name, d.state, sorted(d.values), d.wait) for d in desireds])
-        return [Outcome(d.name, ItemResult(d.name, changed=True, actions=["remove" if d.state == "absent" else "create"]))
-                for d in desireds]
+        return [Outcome(d.name, ItemResult(d.name, changed=True, container={"Id": "id-" + d.name}, actions=[
+            "remove" if d.state == "absent" else "start" if taken.containers.get(d.name) else "create"]))
+            for d in desireds]
 
-    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
     monkeypatch.setattr(compose_apply, "wait_completed", lambda engine, name, timeout: calls["completed"].append(name) or {})
+    monkeypatch.setattr(compose_apply, "wait", lambda engine, desired, container_id: calls["waited"].append(
+        (desired.name, desired.wait, container_id)) or {"Id": container_id})
     monkeypatch.setattr(compose_apply, "network_task", lambda engine, params, check_mode: calls["networks"].append(
         (params["name"], params["state"], check_mode)))
     monkeypatch.setattr(compose_apply, "apply_volume", lambda engine, spec, plan, check_mode: calls["volumes"].append(
@@ -105,28 +128,69 @@ def test_layers_reconciled_in_order_networks_and_volumes_first(recorded):
     result = compose_apply.compose_task(FakeEngine(), params(), check_mode=False)
     assert [[name for name, _s, _v, _w in call] for call in recorded["reconcile"]] == [
         ["proj-cache-1", "proj-db-1"], ["proj-migrate-1"], ["proj-web-1"]]
-    # db is waited for until healthy (a service_healthy dependency); migrate is waited for by wait_completed
-    assert dict((n, w) for call in recorded["reconcile"] for n, _s, _v, w in call) == {
-        "proj-cache-1": None, "proj-db-1": "healthy", "proj-migrate-1": None, "proj-web-1": None}
+    # db is waited for until healthy (a service_healthy dependency), once its layer is started (a container
+    # the run made: by the task, not inside the batch); migrate is waited for by wait_completed
+    assert recorded["waited"] == [("proj-db-1", "healthy", "id-proj-db-1")]
+    assert set(w for call in recorded["reconcile"] for _n, _s, _v, w in call) == {None}
     assert recorded["networks"] == [("proj_default", "present", False), ("proj_front", "present", False)]
     assert recorded["volumes"] == [("proj_data", "create", False)]
     assert recorded["completed"] == ["proj-migrate-1"]  # before web's layer
+    # the containers of later layers are made (not started) while the first layer starts
+    assert recorded["ahead"] == [[("proj-migrate-1", "present"), ("proj-web-1", "present")]]
+    web = next(item for item in result["containers"] if item["name"] == "proj-web-1")
+    assert web["actions"] == ["create", "start"] and web["changed"] is True
+    assert web["diff"]["before"] == {"state": "absent"} and web["diff"]["after"]["state"] == "running"
     assert result["changed"] is True
     assert result["networks"] == [dict(name="proj_default", action="create"), dict(name="proj_front", action="create")]
     assert result["services"]["web"] == dict(changed=True, containers=["proj-web-1"], state="absent", image="img:1",
                                              published_ports=[])
 
 
+def test_one_snapshot_per_task_every_layer_is_planned_from_it(recorded, monkeypatch):
+    """The engine's state is read once per task (one listing; each container, image, network and volume
+    inspected once), whatever the number of layers, and the engine's API is checked once."""
+    taken, checked = [], []
+
+    def run_batch(engine, desireds, snapshot, check_mode=False, parallel=4, prune_label=None):
+        taken.append(snapshot)
+        return made_ahead(desireds) if ahead() else [Outcome(d.name, ItemResult(d.name)) for d in desireds]
+
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
+    monkeypatch.setattr(compose_apply, "check_engine_api", lambda engine, desireds: checked.append(len(desireds)))
+    db = {"Id": "id-proj-db-1", "Name": "/proj-db-1", "Image": "sha256:img"}
+    listing = [entry("proj-db-1", "db"), entry("proj-old-1", "old")]
+    engine = FakeEngine({("container", "id-proj-db-1"): db}, listing)
+    compose_apply.compose_task(engine, params(), check_mode=False)
+    assert engine.api.listed == 1
+    # three layers and the containers made ahead of theirs, from one snapshot (with what this run made)
+    first = taken[0]
+    assert len(taken) == 4 and all(s.images is first.images and s.networks is first.networks for s in taken)
+    assert first.containers == {"proj-db-1": db, "proj-cache-1": None, "proj-migrate-1": None, "proj-web-1": None}
+    assert taken[-1].containers == dict(first.containers, **{"proj-migrate-1": {"Id": "id-proj-migrate-1"},
+                                                             "proj-web-1": {"Id": "id-proj-web-1"}})
+    assert first.images == {"img:1": IMAGE}
+    assert first.networks == {"proj_default", "proj_front"}  # created by the task: not read again
+    assert [read for read, count in engine.reads.items() if count > 1] == []
+    assert checked == [4]
+
+
 def test_a_failed_layer_stops_its_dependents(recorded, monkeypatch):
-    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+    def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
+        if ahead():
+            return made_ahead(desireds)
         recorded["reconcile"].append([d.name for d in desireds])
         return [Outcome(d.name, ItemResult(d.name, error="boom"), "boom") if d.name == "proj-db-1"
                 else Outcome(d.name, ItemResult(d.name, changed=True)) for d in desireds]
 
-    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
+    engine = FakeEngine()
     with pytest.raises(PartialFailure) as info:
-        compose_apply.compose_task(FakeEngine(), params(), check_mode=False)
+        compose_apply.compose_task(engine, params(), check_mode=False)
     assert recorded["reconcile"] == [["proj-cache-1", "proj-db-1"]]
+    # the dependents made ahead are removed again, never started
+    assert engine.api.calls == [("remove", "id-proj-migrate-1", True), ("remove", "id-proj-web-1", True)]
+    web = info.value.result["containers"][-1]
+    assert (web["name"], web["changed"], web["actions"]) == ("proj-web-1", False, ["create", "remove: made ahead, not started"])
     assert str(info.value) == ("compose: 3 of 4 containers failed: proj-db-1: boom; "
                                "proj-migrate-1: skipped: service db failed before it; "
                                "proj-web-1: skipped: service db failed before it")
@@ -136,11 +200,48 @@ def test_a_failed_layer_stops_its_dependents(recorded, monkeypatch):
 def test_check_mode_predicts_containers_on_networks_still_to_create(recorded):
     result = compose_apply.compose_task(FakeEngine(), params(), check_mode=True)
     # Every container is on a network that does not exist yet: predicted here, reconcile never asked.
-    assert recorded["reconcile"] == []
+    assert recorded["reconcile"] == [] and recorded["ahead"] == []  # nothing made ahead in check mode
     assert recorded["networks"] == [("proj_default", "present", True), ("proj_front", "present", True)]
     web = next(item for item in result["containers"] if item["name"] == "proj-web-1")
     assert web["actions"] == ["create", "start"] and web["changed"] is True
     assert web["diff"]["after"]["networks"][0]["name"] == "proj_front"
+
+
+def test_a_new_container_that_does_not_become_healthy_fails_as_its_wait_would(recorded, monkeypatch):
+    def unhealthy(engine, desired, container_id):
+        raise KapalError("wait: container %s is unhealthy; last health check output: no" % desired.name)
+
+    monkeypatch.setattr(compose_apply, "wait", unhealthy)
+    engine = FakeEngine({("container", "proj-db-1"): {"Id": "id-proj-db-1", "State": {"Status": "running"}}})
+    with pytest.raises(PartialFailure) as info:
+        compose_apply.compose_task(engine, params(), check_mode=False)
+    assert str(info.value).startswith("compose: 3 of 4 containers failed: proj-db-1: wait: container proj-db-1 is "
+                                      "unhealthy; last health check output: no; proj-migrate-1: skipped")
+    db = next(item for item in info.value.result["containers"] if item["name"] == "proj-db-1")
+    assert (db["changed"], db["actions"], db["diff"]) == (True, ["create"], {})
+    assert db["container"] == {"Id": "id-proj-db-1", "State": {"Status": "running"}}  # as it is now
+
+
+def test_a_container_made_ahead_that_cannot_start_is_removed_again(recorded, monkeypatch):
+    def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
+        if ahead():
+            return made_ahead(desireds)
+        return [Outcome(d.name, ItemResult(d.name), "start container proj-web-1: port is already allocated")
+                if d.name == "proj-web-1" else Outcome(d.name, ItemResult(d.name, changed=True, actions=["start"]))
+                for d in desireds]
+
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
+    engine = FakeEngine()
+    with pytest.raises(PartialFailure) as info:
+        compose_apply.compose_task(engine, params(), check_mode=False)
+    assert str(info.value) == ("compose: 1 of 4 containers failed: proj-web-1: start container proj-web-1: port is "
+                               "already allocated; the new container was removed")
+    assert engine.api.calls == [("remove", "id-proj-web-1", True)]
+    web = info.value.result["containers"][-1]
+    assert (web["changed"], web["actions"], web["container"]) == (
+        False, ["create", "remove: the new container could not start"], None)
+    migrate = info.value.result["containers"][-2]
+    assert (migrate["changed"], migrate["actions"], migrate["error"]) == (True, ["create", "start"], None)
 
 
 def test_stopped_goes_dependents_first(recorded):
@@ -148,6 +249,7 @@ def test_stopped_goes_dependents_first(recorded):
     assert [[n for n, _s, _v, _w in call] for call in recorded["reconcile"]] == [
         ["proj-web-1"], ["proj-migrate-1"], ["proj-cache-1", "proj-db-1"]]
     assert set(s for call in recorded["reconcile"] for _n, s, _v, _w in call) == {"stopped"}
+    assert recorded["ahead"] == []
 
 
 def desired_of(service, state="started"):
@@ -174,11 +276,11 @@ def test_containers_carry_the_id_of_their_local_image_as_the_compose_cli_compare
     # docker compose up recreates a container whose com.docker.compose.image is not its image's id
     labels = {}
 
-    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+    def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
         labels.update((d.name, d.values["labels"].get("com.docker.compose.image")) for d in desireds)
         return [Outcome(d.name, ItemResult(d.name)) for d in desireds]
 
-    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
     definition = {"services": {"a": {"image": "img:1"}, "b": {"image": "img:1", "pull_policy": "always"},
                                "c": {"image": "gone:1"}}}
     compose_apply.compose_task(FakeEngine(), params(definition=definition), check_mode=False)
@@ -224,7 +326,7 @@ def test_an_existing_network_that_differs_fails_before_any_change(recorded, netw
     with pytest.raises(KapalError) as info:
         compose_apply.compose_task(engine, params(), check_mode=False)
     assert str(info.value) == message
-    assert recorded == dict(reconcile=[], networks=[], volumes=[], completed=[])
+    assert recorded == dict(reconcile=[], ahead=[], waited=[], networks=[], volumes=[], completed=[])
 
 
 def test_an_existing_compose_network_is_used_as_it_is(recorded):
@@ -293,8 +395,16 @@ def test_pull_policy_of_the_task_then_of_the_service(recorded):
 
 def test_wait_asks_for_healthy_where_there_is_a_healthcheck(recorded):
     compose_apply.compose_task(FakeEngine(), params(wait=True), check_mode=False)
-    waits = dict((n, w) for call in recorded["reconcile"] for n, _s, _v, w in call)
-    assert waits == {"proj-cache-1": "running", "proj-db-1": "healthy", "proj-migrate-1": None, "proj-web-1": "running"}
+    assert dict((n, w) for n, w, _id in recorded["waited"]) == {
+        "proj-cache-1": "running", "proj-db-1": "healthy", "proj-web-1": "running"}  # migrate: wait_completed
+    # a container that exists is waited for inside the batch (a recreate waits before the old container goes)
+    db = {"Id": "id-proj-db-1", "Name": "/proj-db-1", "Image": "sha256:img"}
+    recorded["waited"].clear()
+    recorded["reconcile"].clear()
+    engine = FakeEngine({("container", "id-proj-db-1"): db}, [entry("proj-db-1", "db")])
+    compose_apply.compose_task(engine, params(wait=True), check_mode=False)
+    assert dict((n, w) for call in recorded["reconcile"] for n, _s, _v, w in call)["proj-db-1"] == "healthy"
+    assert "proj-db-1" not in [n for n, _w, _id in recorded["waited"]]
 
 
 def test_down_removes_dependents_first_then_owned_networks_volumes_only_when_asked():
@@ -376,7 +486,7 @@ def test_a_dependent_with_restart_true_is_restarted_after_its_dependency_is_rene
     restarted; worker, without it, is not."""
     asked = {}
 
-    def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
+    def run_batch(engine, desireds, taken, check_mode=False, parallel=4, prune_label=None):
         outcomes = []
         for desired in desireds:
             asked[desired.name] = desired.restart
@@ -384,7 +494,7 @@ def test_a_dependent_with_restart_true_is_restarted_after_its_dependency_is_rene
             outcomes.append(Outcome(desired.name, ItemResult(desired.name, changed=bool(actions), actions=actions)))
         return outcomes
 
-    monkeypatch.setattr(compose_apply, "reconcile", reconcile)
+    monkeypatch.setattr(compose_apply, "run_batch", run_batch)
     monkeypatch.setattr(compose_apply, "network_task", lambda engine, params, check_mode: None)
     compose_apply.compose_task(FakeEngine(), params(definition=RESTARTING), check_mode=False)
     assert sorted(name for name, restart in asked.items() if restart) == restarted

@@ -463,7 +463,7 @@ def test_an_unreachable_registry_names_the_image_the_container_wanted(monkeypatc
     from ansible_collections.kapal.docker.plugins.module_utils._container import reconcile
     from ansible_collections.kapal.docker.plugins.module_utils._errors import RegistryUnreachable
 
-    def unreachable(engine, ref, policy):
+    def unreachable(engine, ref, policy, local=None):
         raise RegistryUnreachable("cannot reach registry 10.0.0.5:5000: connection refused (from the module's host)")
 
     monkeypatch.setattr(reconcile, "ensure_image", unreachable)
@@ -472,3 +472,48 @@ def test_an_unreachable_registry_names_the_image_the_container_wanted(monkeypatc
         reconcile._image_of(None, desired(image="10.0.0.5:5000/team/web:2"), container(), check_mode)
     assert str(err.value) == ("image 10.0.0.5:5000/team/web:2: cannot reach registry 10.0.0.5:5000: "
                               "connection refused (from the module's host)")
+
+
+def test_a_wait_reads_often_at_first_then_every_half_second():
+    from ansible_collections.kapal.docker.plugins.module_utils._container.apply import poll_interval
+
+    intervals = [poll_interval(elapsed) for elapsed in (0, 1, 2, 4, 8, 60)]
+    assert intervals[0] == pytest.approx(0.1) and intervals[-1] == 0.5
+    assert intervals == sorted(intervals)
+
+
+def test_a_batch_reads_each_image_and_network_once_and_an_unchanged_container_not_again():
+    import collections
+    import contextlib
+
+    from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import reconcile
+
+    class CountingEngine:
+        host = "unix:///test.sock"
+
+        def __init__(self, objects, listing):
+            self.objects, self.reads = objects, collections.Counter()
+            self.api = type("Api", (), {"containers": staticmethod(lambda all=False: listing), "api_version": "1.41"})()
+
+        @contextlib.contextmanager
+        def call(self, action):
+            yield
+
+        def inspect(self, kind, name):
+            self.reads[(kind, name)] += 1
+            return self.objects.get((kind, name))
+
+    current = container(running=True)
+    engine = CountingEngine({("image", "kapal-test/busybox:latest"): IMAGE, ("network", "back"): {"Name": "back"},
+                             ("container", current["Id"]): current},
+                            [{"Id": current["Id"], "Names": ["/web"]}])
+    new = [desired(name="app%d" % n, image="kapal-test/busybox", networks=[{"name": "back"}]) for n in range(3)]
+    same = desired(image="kapal-test/busybox:latest", command="sleep 1d")
+    outcomes = reconcile(engine, new + [same], check_mode=True)
+    assert [o.error for o in outcomes] == [None] * 4
+    assert [o.result.actions for o in outcomes] == [["create", "start"]] * 3 + [[]]
+    assert engine.reads == {("image", "kapal-test/busybox:latest"): 1, ("network", "back"): 1, ("container", current["Id"]): 1}
+    engine.reads.clear()
+    (outcome,) = reconcile(engine, [same])  # nothing to do: the container as the snapshot read it
+    assert (outcome.result.changed, outcome.result.container) == (False, current)
+    assert engine.reads == {("image", "kapal-test/busybox:latest"): 1, ("container", current["Id"]): 1}

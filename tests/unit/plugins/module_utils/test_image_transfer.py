@@ -47,6 +47,9 @@ class FakeEngine:
         assert kind == "image"
         return self.api.local
 
+    def version(self):
+        return self.api.version()
+
 
 class FakeRegistry:
     registry = "127.0.0.1:5000"
