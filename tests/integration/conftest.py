@@ -14,6 +14,7 @@ import fcntl
 import json
 import os
 import random
+import re
 import socket
 import subprocess
 import sys
@@ -80,6 +81,14 @@ def converge(args, changed=True, module="container"):
     assert again.rc == 0 and again["changed"] is False, again
     assert (again["container"] or {}).get("Id") == (real["container"] or {}).get("Id")
     return real
+
+
+def recaps(output):
+    """{host: {ok, changed, unreachable, failed}} from an ansible-playbook run's play recap."""
+    found = {}
+    for match in re.finditer(r"(?m)^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output):
+        found[match.group(1)] = dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups()[1:])))
+    return found
 
 
 # Cleaning up ----------------------------------------------------------------------------------

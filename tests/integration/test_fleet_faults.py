@@ -28,6 +28,7 @@ import uuid
 import pytest
 
 from tests.conftest import COLLECTIONS
+from tests.integration.conftest import recaps as _recaps
 from tests.testbed import hosts
 
 pytestmark = pytest.mark.slow  # two hosts and a whole site.yml: handed to a worker first (conftest)
@@ -39,14 +40,6 @@ PORT = 8090  # on each host's own address (the hosts are machines of their own)
 REGISTRY_PORT = 5000
 REGISTRY_UNIT = "kapal-registry-main"  # the registry role's service, by its defaults
 HTTPD = ["httpd", "-f", "-p", "80", "-h", "/var/www"]
-
-
-def _recaps(output):
-    """{host: {ok, changed, unreachable, failed}} from the play recap."""
-    recaps = {}
-    for match in re.finditer(r"(?m)^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output):
-        recaps[match.group(1)] = dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups()[1:])))
-    return recaps
 
 
 def _fatal_lines(output, host):
