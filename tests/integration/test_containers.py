@@ -73,6 +73,20 @@ def test_six_containers_in_one_task(group, testbed, docker_api):
     assert kept == [i["container"]["Id"] for n, i in enumerate(result["containers"]) if n != 3]
 
 
+def test_the_containers_of_one_missing_image_pull_it_once(group, testbed, docker_api, arrange):
+    """Three containers of an image the engine does not have, made together: one pull, not three."""
+    full, image_id, _digest = arrange.pushed("plain", "shared")
+    docker_api.remove_image(image_id, force=True)
+    # A one-file image: its containers are made (state present), never started.
+    args = dict(defaults=dict(image=full + ":1", command="true", state="present", network_mode=group),
+                containers=[dict(name="%s-%d" % (group, n)) for n in range(3)], parallel=3)
+    result = run_module("containers", args)
+    assert result.rc == 0 and result["changed"] is True, result
+    actions = [item["actions"] for item in result["containers"]]
+    assert sorted(actions) == [["create"], ["create"], ["pull: %s:1" % full, "create"]], actions
+    assert [docker_api.inspect_container(item["name"])["Image"] for item in result["containers"]] == [image_id] * 3
+
+
 def test_prune_label_removes_strays(group, testbed, docker_api):
     stray = "%s-stray" % group
     docker_api.create_container(testbed["busybox_image"], command=["sleep", "3600"], name=stray, labels={group: "old"})

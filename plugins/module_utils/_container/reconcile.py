@@ -15,6 +15,7 @@ option table's ``min_api``: an option newer than the engine's API, or one Podman
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -60,6 +61,37 @@ class Snapshot:
     images: dict = field(default_factory=dict)
     networks: frozenset = frozenset()
     strays: list = field(default_factory=list)
+    pulls: Pulls = field(default_factory=lambda: Pulls())
+
+
+class Pulls:
+    """The images a batch made sure of, each once: the items of one image (and pull policy) wait for
+    the first of them, which pulls it when it must, and take its answer (the image, or the error)
+    rather than pull it again. Shared by the copies of a Snapshot (compose's layers and the
+    containers it makes ahead)."""
+
+    def __init__(self):
+        self._guard = threading.Lock()
+        self._locks = {}
+        self._done = {}
+
+    def ensure(self, key, make_sure):
+        """(pulled, image inspect): ``make_sure()``'s answer for the first caller of ``key``, and
+        (False, the same image) for the others (its error raised again for them)."""
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self._done:
+                try:
+                    self._done[key] = (None, make_sure())
+                except KapalError as exc:
+                    self._done[key] = (exc, None)
+                    raise
+                return self._done[key][1]
+            failure, answer = self._done[key]
+        if failure is not None:
+            raise failure.with_traceback(None)
+        return False, answer[1]
 
 
 def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
@@ -121,7 +153,7 @@ def reconcile_one(engine, desired, current, check_mode=False, taken=None):
     if desired.state != "absent":
         _check_networks(engine, desired, taken.networks)
         desired = _resolve_container_refs(engine, desired)
-    pulled, image = _image_of(engine, desired, current, check_mode, taken.images)
+    pulled, image = _image_of(engine, desired, current, check_mode, taken.images, taken.pulls)
     plan_ = plan(desired, current, image)
     if plan_.action == "recreate":
         old_image = image if image is not None and image.get("Id") == current["Image"] else engine.inspect("image", current["Image"])
@@ -269,9 +301,9 @@ def _resolve_container_refs(engine, desired):
     return replace(desired, values=values)
 
 
-def _image_of(engine, desired, current, check_mode, images=None):
+def _image_of(engine, desired, current, check_mode, images=None, pulls=None):
     """(pulled, image inspect) for the image the container should run (``images``: {reference:
-    inspect answer} the snapshot read).
+    inspect answer} the snapshot read; ``pulls``: the batch's Pulls, so that an image is pulled once).
 
     In check mode nothing is pulled: when a pull would bring another image, the answer is the local
     image under the id the registry names (the id is what a container is compared by), so that the
@@ -282,8 +314,10 @@ def _image_of(engine, desired, current, check_mode, images=None):
         local = (images or {}).get(ref.pull_reference)
         try:
             if not check_mode:
-                present = ensure_image(engine, ref, desired.pull, local=local)
-                return present.changed, present.after
+                def make_sure():
+                    present = ensure_image(engine, ref, desired.pull, local=local)
+                    return present.changed, present.after
+                return (pulls or Pulls()).ensure((ref.pull_reference, desired.pull), make_sure)
             pull_plan = plan_pull(engine, ref, desired.pull, local=local)
         except RegistryUnreachable as exc:
             # The registry's message names the registry, not the image: the item is a container.

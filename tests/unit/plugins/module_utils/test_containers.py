@@ -474,6 +474,47 @@ def test_an_unreachable_registry_names_the_image_the_container_wanted(monkeypatc
                               "connection refused (from the module's host)")
 
 
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_items_of_one_missing_image_pull_it_once(monkeypatch, fails):
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ansible_collections.kapal.docker.plugins.module_utils._container import reconcile
+    from ansible_collections.kapal.docker.plugins.module_utils._errors import RegistryUnreachable
+
+    calls = []
+
+    def ensure_image(engine, ref, policy, local=None):
+        calls.append((ref.pull_reference, policy, threading.current_thread().name))
+        time.sleep(0.05)  # the others arrive while it pulls
+        if fails:
+            raise RegistryUnreachable("cannot reach registry 10.0.0.5:5000: connection refused")
+        return type("Present", (), {"changed": True, "after": IMAGE})()
+
+    monkeypatch.setattr(reconcile, "ensure_image", ensure_image)
+    pulls = reconcile.Pulls()
+    items = [desired(name="app%d" % n, image="10.0.0.5:5000/team/web:2") for n in range(3)]
+    items.append(desired(name="other", image="10.0.0.5:5000/team/web:2", pull="always"))
+
+    def one(item):
+        try:
+            return reconcile._image_of(None, item, None, False, {}, pulls)
+        except KapalError as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(one, items))
+    # One pull per image and policy: the first item of the image pulls it, the others take its answer.
+    assert sorted((reference, policy) for reference, policy, _thread in calls) == [
+        ("10.0.0.5:5000/team/web:2", "always"), ("10.0.0.5:5000/team/web:2", "missing")]
+    if fails:
+        assert answers == ["image 10.0.0.5:5000/team/web:2: cannot reach registry 10.0.0.5:5000: connection refused"] * 4
+    else:
+        assert sorted(answers[:3], key=lambda answer: not answer[0]) == [(True, IMAGE), (False, IMAGE), (False, IMAGE)]
+        assert answers[3] == (True, IMAGE)
+
+
 def test_a_wait_reads_often_at_first_then_every_half_second():
     from ansible_collections.kapal.docker.plugins.module_utils._container.apply import poll_interval
 
