@@ -378,25 +378,13 @@ def _up(engine, project, params, listing, check_mode):
         for index, layer in enumerate(order):
             if params["state"] != "stopped":
                 restart_dependents(project, layer, by_service, outcomes)
-            desireds = [d for name in layer for d in by_service[name]]
-            if index == 0:
-                desireds = removed + desireds
+            desireds = (removed if index == 0 else []) + [d for name in layer for d in by_service[name]]
             created = ahead.result() if ahead is not None and index > 0 else {}
             if failed is not None:
-                for desired in desireds:
-                    outcomes[desired.name] = _skipped(engine, desired, failed, created.get(desired.name))
+                outcomes.update((d.name, _skipped(engine, d, failed, created.get(d.name))) for d in desireds)
                 continue
-            pending = [d for d in desireds if d.name not in created or created[d.name].error is None]
-            by_name = dict((d.name, d) for d in pending)
-            # A container this run makes is waited for once its layer's containers are all started.
-            new = [d for d in pending if d.wait and d.state == "started" and not check_mode
-                   and (taken.containers.get(d.name) is None or d.name in created)]
-            batch = [replace(d, wait=None) if d.name in set(n.name for n in new) else d for d in pending]
-            for outcome in _run_layer(engine, batch, _with_created(taken, created), missing, rebuilt, check_mode):
-                made = created.get(outcome.name)
-                outcomes[outcome.name] = outcome if made is None else _started_ahead(engine, by_name[outcome.name], made,
-                                                                                     outcome)
-            outcomes.update((d.name, created[d.name]) for d in desireds if d.name not in by_name)
+            done, new = _start_layer(engine, desireds, created, taken, missing, rebuilt, check_mode)
+            outcomes.update(done)
             if index == 0 and later:
                 # The containers of later layers are made (not started) while the first layer's are
                 # waited for, as the Compose CLI makes every container before it starts any.
@@ -411,6 +399,24 @@ def _up(engine, project, params, listing, check_mode):
         raise PartialFailure("compose: %d of %d containers failed: %s" % (len(errors), len(outcomes), "; ".join(errors)),
                              result)
     return result
+
+
+def _start_layer(engine, desireds, created, taken, missing, rebuilt, check_mode):
+    """A layer's containers reconciled together (those made ahead, ``created``: {name: Outcome}, started),
+    but not waited for when this run makes them: ({name: Outcome}, [the Desired to wait for once the
+    layer's containers are all started]). One made ahead that failed keeps its Outcome."""
+    pending = [d for d in desireds if d.name not in created or created[d.name].error is None]
+    by_name = dict((d.name, d) for d in pending)
+    new = [d for d in pending if d.wait and d.state == "started" and not check_mode
+           and (taken.containers.get(d.name) is None or d.name in created)]
+    waited = set(d.name for d in new)
+    batch = [replace(d, wait=None) if d.name in waited else d for d in pending]
+    outcomes = {}
+    for outcome in _run_layer(engine, batch, _with_created(taken, created), missing, rebuilt, check_mode):
+        made = created.get(outcome.name)
+        outcomes[outcome.name] = outcome if made is None else _started_ahead(engine, by_name[outcome.name], made, outcome)
+    outcomes.update((d.name, created[d.name]) for d in desireds if d.name not in by_name)
+    return outcomes, new
 
 
 def _created_ahead(desired, taken):
