@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import uuid
 
 import docker.errors
 import pytest
@@ -91,6 +92,13 @@ def recaps(output):
     return found
 
 
+def recap(output, host="localhost"):
+    """One host's play recap (see recaps); the test fails, showing the output's end, when there is none."""
+    found = recaps(output).get(host)
+    assert found is not None, "no play recap for %s:\n%s" % (host, output[-3000:])
+    return found
+
+
 # Cleaning up ----------------------------------------------------------------------------------
 
 def quietly(call, *args, **kwargs):
@@ -100,6 +108,18 @@ def quietly(call, *args, **kwargs):
         call(*args, **kwargs)
     except docker.errors.NotFound:
         pass
+
+
+def remove_compose_project(api, project):
+    """Whatever carries the label of Compose project ``project`` (whoever made it): its containers with
+    their anonymous volumes, its networks and its volumes."""
+    label = {"label": "com.docker.compose.project=%s" % project}
+    for entry in api.containers(all=True, filters=label):
+        quietly(api.remove_container, entry["Id"], force=True, v=True)
+    for entry in api.networks(filters=label):
+        quietly(api.remove_network, entry["Id"])
+    for entry in api.volumes(filters=label).get("Volumes") or []:
+        quietly(api.remove_volume, entry["Name"])
 
 
 def containers_named(api, prefix):
@@ -227,6 +247,20 @@ def arrange(docker_api, registries):
         yield made
     finally:
         made.cleanup()
+
+
+@pytest.fixture
+def pushed(testbed, docker_api):
+    """A copy of the test bed's busybox pushed to the plain registry, then removed locally: a pull
+    brings it back. Its reference (<registry>/kapal-it-pull-<unique>:v1); removed afterwards."""
+    reference = "%s/kapal-it-pull-%s:v1" % (testbed["plain_registry"], uuid.uuid4().hex[:8])
+    repository = reference.rsplit(":", 1)[0]
+    docker_api.tag(testbed["busybox_image"], repository, "v1")
+    for event in docker_api.push(repository, tag="v1", stream=True, decode=True):
+        assert "error" not in event, event
+    docker_api.remove_image(reference)
+    yield reference
+    quietly(docker_api.remove_image, reference, force=True)  # not there when the test never pulled it
 
 
 # -- fresh hosts (tests/testbed/hosts.py) ------------------------------------------------------------

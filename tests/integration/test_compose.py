@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.integration.conftest import claim_port, quietly, run_module
+from tests.integration.conftest import claim_port, quietly, remove_compose_project, run_module
 
 PREFIX = "kapal-it-compose-"
 PROJECT_LABEL = "com.docker.compose.project"
@@ -66,13 +66,7 @@ def project(tmp_path, docker_api, testbed):
     try:
         yield dict(name=name, port=port, src=str(tmp_path))
     finally:
-        label = {"label": "%s=%s" % (PROJECT_LABEL, name)}
-        for entry in docker_api.containers(all=True, filters=label):
-            quietly(docker_api.remove_container, entry["Id"], force=True, v=True)
-        for entry in docker_api.networks(filters=label):
-            quietly(docker_api.remove_network, entry["Id"])
-        for entry in docker_api.volumes(filters=label).get("Volumes") or []:
-            quietly(docker_api.remove_volume, entry["Name"])
+        remove_compose_project(docker_api, name)
         quietly(docker_api.remove_image, name + "-app", force=True)
 
 

@@ -18,7 +18,7 @@ import uuid
 import pytest
 
 from tests.conftest import COLLECTIONS
-from tests.integration.conftest import claim_port, quietly, run_module
+from tests.integration.conftest import claim_port, quietly, recap, remove_compose_project, run_module
 
 pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
 
@@ -46,22 +46,12 @@ services:
 """
 
 
-def _recap(output):
-    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
-    assert match, output[-3000:]
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
-
-
 def _page():
     return urllib.request.urlopen("http://127.0.0.1:%d/" % PORT, timeout=10).read().decode()
 
 
 def _cleanup(docker_api):
-    label = {"label": "%s=%s" % (PROJECT_LABEL, PROJECT)}
-    for entry in docker_api.containers(all=True, filters=label):
-        quietly(docker_api.remove_container, entry["Id"], force=True, v=True)
-    for entry in docker_api.networks(filters=label):
-        quietly(docker_api.remove_network, entry["Id"])
+    remove_compose_project(docker_api, PROJECT)
     for image in docker_api.images(name=IMAGE_REPO):
         quietly(docker_api.remove_image, image["Id"], force=True)
 
@@ -136,7 +126,7 @@ def _definitions(bed, verify):
 
 
 def test_role_provisions_the_project_verifies_its_ports_and_is_idempotent(bed, provisioned, docker_api):
-    assert _recap(provisioned.stdout)["changed"] > 0
+    assert recap(provisioned.stdout)["changed"] > 0
     # The default check: every published TCP port of the project (0.0.0.0 and :: as 127.0.0.1, once).
     assert provisioned.stdout.count("Wait for the TCP port of %s %d" % (PROJECT, PORT)) == 1, provisioned.stdout[-5000:]
     assert "kapal test busybox" in _page()
@@ -145,7 +135,7 @@ def test_role_provisions_the_project_verifies_its_ports_and_is_idempotent(bed, p
     assert labels[PROJECT_LABEL] == PROJECT and labels["com.docker.compose.service"] == "web"
     second = bed["play"]("role")
     assert second.returncode == 0, second.stdout[-5000:]
-    assert _recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
+    assert recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
 
 
 def test_a_dependent_with_restart_true_is_restarted_when_its_dependency_is_recreated(bed, provisioned, docker_api):

@@ -310,21 +310,6 @@ def test_bad_input_leaves_an_existing_container_alone(name, bed):
     assert after["changed"] is False and after["container"]["Id"] == first["container"]["Id"]
 
 
-@pytest.fixture
-def pushed(bed, docker_api):
-    """A busybox copy pushed to the plain registry and then removed locally: a pull brings it back."""
-    repository = "%s/%spull-%s" % (bed["plain_registry"], PREFIX, uuid.uuid4().hex[:8])
-    docker_api.tag(bed["busybox_image"], repository, "v1")
-    for event in docker_api.push(repository, tag="v1", stream=True, decode=True):
-        assert "error" not in event, event
-    docker_api.remove_image("%s:v1" % repository)
-    yield "%s:v1" % repository
-    try:
-        docker_api.remove_image("%s:v1" % repository, force=True)
-    except Exception:  # never pulled
-        pass
-
-
 def test_pull_policies(name, bed, pushed):
     never = run_module("container", busybox(name, bed, image=pushed, pull="never"))
     assert never.failed and never["msg"].startswith("image %s is not present" % pushed), never

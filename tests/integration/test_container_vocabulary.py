@@ -274,21 +274,6 @@ def test_auto_remove(name, testbed, docker_api):
             "auto_remove: cannot be used with restart_policy 'always'")
 
 
-@pytest.fixture
-def pushed(testbed, docker_api):
-    """A busybox copy pushed to the plain registry and then removed locally: a pull brings it back."""
-    repository = "%s/%spull-%s" % (testbed["plain_registry"], PREFIX, uuid.uuid4().hex[:8])
-    docker_api.tag(testbed["busybox_image"], repository, "v1")
-    for event in docker_api.push(repository, tag="v1", stream=True, decode=True):
-        assert "error" not in event, event
-    docker_api.remove_image("%s:v1" % repository)
-    yield "%s:v1" % repository
-    try:
-        docker_api.remove_image("%s:v1" % repository, force=True)
-    except Exception:  # never pulled
-        pass
-
-
 def test_pull_true_and_false(name, testbed, pushed):
     result = converge(busybox(name, testbed, image=pushed, pull=False))
     assert result["actions"] == ["pull: %s" % pushed, "create", "start"]

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import COLLECTIONS, ROOT
 from tests.integration.browser import Browser, visible_text
+from tests.integration.conftest import recap
 from tests.integration.events import mutating, recorded_events
 
 pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
@@ -23,12 +24,6 @@ def _play():
          "-e", "ansible_python_interpreter=%s" % sys.executable, os.path.join(ROOT, "playbooks", "demo.yml")],
         capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=900,
     )
-
-
-def _recap(output):
-    match = re.search(r"localhost\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", output)
-    assert match, output[-3000:]
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +46,7 @@ def test_demo_converges_serves_and_is_idempotent(first, tmp_path):
     assert "Built from a Dockerfile, pushed to 127.0.0.1:5080, run by Ansible." in visible_text(dom)
     second = _play()
     assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-2000:]
-    assert _recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
+    assert recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
     assert "kapal-demo-web | 127.0.0.1:5080/kapal-demo/web:1.0 | running | 0.0.0.0:8080->80/tcp" in second.stdout
 
 
@@ -69,6 +64,6 @@ def test_roles_in_check_mode_write_nothing(first, docker_api):
             capture_output=True, text=True, env=env, cwd=ROOT, check=False, timeout=900,
         )
     assert check.returncode == 0, check.stdout[-4000:] + check.stderr[-2000:]
-    assert _recap(check.stdout)["changed"] >= 1, check.stdout[-4000:]
+    assert recap(check.stdout)["changed"] >= 1, check.stdout[-4000:]
     assert [event for event in mutating(events) if "kapal-demo" in event] == []
     assert docker_api.inspect_container("kapal-demo-web")["HostConfig"]["PortBindings"]["80/tcp"][0]["HostPort"] == "8080"

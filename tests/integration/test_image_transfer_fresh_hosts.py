@@ -16,6 +16,7 @@ import time
 import pytest
 
 from tests.conftest import COLLECTIONS
+from tests.integration.conftest import recap
 
 pytestmark = pytest.mark.slow  # two fresh hosts and the engine role: handed to a worker first (conftest)
 
@@ -36,13 +37,6 @@ def _run(inventory, playbook, tmp_path, *args):
     proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory, str(playbook)] + list(args),
                           capture_output=True, text=True, env=env, timeout=1800, check=False)
     return proc, time.monotonic() - started
-
-
-def _recap(output, host):
-    for line in output.splitlines():
-        if line.startswith(host + " ") and "ok=" in line:
-            return dict(part.split("=") for part in line.split(":", 1)[1].split())
-    raise AssertionError("no recap for %s:\n%s" % (host, output[-3000:]))
 
 
 @pytest.fixture(scope="module")
@@ -96,10 +90,10 @@ def test_export_fetch_copy_load_between_two_fresh_hosts(pair, tmp_path):
     _playbook(playbook, plays)
     proc, seconds = _run(facts["inventory"], playbook, tmp_path, "-e", "second_run=false")
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
-    assert int(_recap(proc.stdout, target)["changed"]) >= 2  # the copy and the load
+    assert recap(proc.stdout, target)["changed"] >= 2  # the copy and the load
     print("\nengine role on two fresh hosts: %.0fs; import, export, fetch, copy, load: %.0fs" % (engine_seconds, seconds))
 
     second, _seconds = _run(facts["inventory"], playbook, tmp_path, "-e", "second_run=true")
     assert second.returncode == 0, second.stdout[-6000:] + second.stderr[-2000:]
-    assert _recap(second.stdout, source)["changed"] == "0" and _recap(second.stdout, target)["changed"] == "0", \
+    assert recap(second.stdout, source)["changed"] == 0 and recap(second.stdout, target)["changed"] == 0, \
         second.stdout[-5000:]

@@ -20,7 +20,7 @@ import docker.errors
 import pytest
 
 from tests.conftest import COLLECTIONS, ROOT
-from tests.integration.conftest import claim_port, remove_containers, run_module
+from tests.integration.conftest import claim_port, recap, remove_containers, run_module
 
 pytestmark = pytest.mark.slow  # more than a minute: handed to a worker first (conftest)
 
@@ -44,12 +44,6 @@ def _services():
                                        "interval": "1s", "retries": 3}},
          "verify": [{"port": API_PORT, "protocol": "tcp"}]},
     ]
-
-
-def _recap(output, host="localhost"):
-    match = re.search(r"%s\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)" % re.escape(host), output)
-    assert match, output[-3000:]
-    return dict(zip(("ok", "changed", "unreachable", "failed"), map(int, match.groups())))
 
 
 def _page(port):
@@ -120,18 +114,18 @@ def _build(tmp_path, tag, page):
 
 
 def test_site_provisions_both_services_and_is_idempotent(site, play):
-    assert _recap(site.stdout)["changed"] > 0
+    assert recap(site.stdout)["changed"] > 0
     assert "kapal test busybox" in _page(WEB_PORT)
     assert "kapal test busybox" in _page(API_PORT)
     second = play("site")
     assert second.returncode == 0, second.stdout[-5000:]
-    assert _recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
+    assert recap(second.stdout)["changed"] == 0, second.stdout[-6000:]
 
 
 def test_status_lists_both_services_and_changes_nothing(site, play):
     result = play("status", status_service="")
     assert result.returncode == 0, result.stdout[-5000:]
-    assert _recap(result.stdout)["changed"] == 0
+    assert recap(result.stdout)["changed"] == 0
     rows = _status_rows(result.stdout)
     # One table for the fleet: host, name, image, state, health, ports; each port once, with its
     # IPv4 and IPv6 addresses. Then the summary line.
@@ -145,7 +139,7 @@ def test_status_of_a_fleet_is_one_table_with_every_host(site, play):
     """Two hosts (the second on the same engine) and one that does not answer: one table, each
     host's rows, and the summary names the silent host."""
     result = play("status", kapal_hosts="books_pair:books-gone")
-    assert _recap(result.stdout, "books-gone")["unreachable"] == 1, result.stdout[-3000:]
+    assert recap(result.stdout, "books-gone")["unreachable"] == 1, result.stdout[-3000:]
     rows = _status_rows(result.stdout)
     assert rows[("localhost", WEB)][2:4] == rows[("books-second", WEB)][2:4] == ["kapal-test/busybox:latest", "running"]
     assert result.stdout.count("Print the fleet's status table") == 1
@@ -208,7 +202,7 @@ def test_rollout_updates_then_rolls_back_a_broken_image(site, play, docker_api, 
 
     again = play("rollout", rollout_service=WEB, rollout_image=good, rollout_verify=verify)
     assert again.returncode == 0, again.stdout[-5000:]
-    assert _recap(again.stdout)["changed"] == 0
+    assert recap(again.stdout)["changed"] == 0
 
     failed = play("rollout", rollout_service=WEB, rollout_image=broken, rollout_verify=verify, rollout_verify_retries=2)
     assert failed.returncode != 0
@@ -267,7 +261,7 @@ def test_prune_check_mode_reports_then_removes_a_stopped_service(site, play, doc
 
     young = play("prune", prune_service=API, prune_until="1h")
     assert young.returncode == 0 and "removed containers: none" in young.stdout, young.stdout[-5000:]
-    assert _recap(young.stdout)["changed"] == 0
+    assert recap(young.stdout)["changed"] == 0
 
     result = play("prune", prune_service=API)
     assert result.returncode == 0, result.stdout[-5000:]
@@ -275,7 +269,7 @@ def test_prune_check_mode_reports_then_removes_a_stopped_service(site, play, doc
     assert not docker_api.containers(all=True, filters={"name": API})
     assert docker_api.containers(filters={"name": WEB})
     again = play("prune", prune_service=API)
-    assert _recap(again.stdout)["changed"] == 0, again.stdout[-5000:]
+    assert recap(again.stdout)["changed"] == 0, again.stdout[-5000:]
 
 
 # --- restart needs a name or restart_all; the service role's rollback (names fixrb-, ports 18320-18321) ---
@@ -489,7 +483,7 @@ def test_readme_quick_start_from_the_built_artifact(quickstart, docker_api, test
     assert docker_api.inspect_image("fixrb-qs/web:1.0")["Config"]["ExposedPorts"] == {"80/tcp": {}}
     again = run("container.yml", "image.yml", "service.yml")
     assert again.returncode == 0, again.stdout[-5000:]
-    assert _recap(again.stdout)["changed"] == 0, again.stdout[-5000:]
+    assert recap(again.stdout)["changed"] == 0, again.stdout[-5000:]
     status = run("kapal.docker.status")
     assert re.search(r"localhost +\| fixrb-qs-web +\| fixrb-qs/service:1.0 +\| running +\| none +\| 127.0.0.1:18331->80/tcp",
                      status.stdout), status.stdout

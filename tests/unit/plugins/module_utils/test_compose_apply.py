@@ -1,8 +1,6 @@
 """The orchestration of kapal.docker.compose, faked at the module_utils boundary: the engine's
 inspect and listing answers are tables; reconcile, network_task and the volume apply are recorders."""
 
-import collections
-import contextlib
 import threading
 
 import pytest
@@ -14,6 +12,7 @@ from ansible_collections.kapal.docker.plugins.module_utils._container.apply impo
 from ansible_collections.kapal.docker.plugins.module_utils._container.plan import Desired
 from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import Outcome
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, PartialFailure
+from tests.unit.plugins.module_utils.fake_engine import TableEngine
 
 IMAGE = {"Id": "sha256:img", "Config": {}, "RepoTags": ["img:1"]}
 
@@ -35,22 +34,9 @@ class FakeApi:
         self.calls.append(("remove", container_id, v))
 
 
-class FakeEngine:
-    host = "unix:///fake.sock"
-
+class FakeEngine(TableEngine):
     def __init__(self, objects=None, listing=()):
-        self.objects = dict(objects or {})
-        self.objects.setdefault(("image", "img:1"), IMAGE)
-        self.api = FakeApi(listing)
-        self.reads = collections.Counter()
-
-    @contextlib.contextmanager
-    def call(self, action):
-        yield
-
-    def inspect(self, kind, name):
-        self.reads[(kind, name)] += 1
-        return self.objects.get((kind, name))
+        super().__init__({("image", "img:1"): IMAGE, **(objects or {})}, FakeApi(listing))
 
 
 def ahead():

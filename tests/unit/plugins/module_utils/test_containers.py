@@ -524,30 +524,14 @@ def test_a_wait_reads_often_at_first_then_every_half_second():
 
 
 def test_a_batch_reads_each_image_and_network_once_and_an_unchanged_container_not_again():
-    import collections
-    import contextlib
-
     from ansible_collections.kapal.docker.plugins.module_utils._container.reconcile import reconcile
-
-    class CountingEngine:
-        host = "unix:///test.sock"
-
-        def __init__(self, objects, listing):
-            self.objects, self.reads = objects, collections.Counter()
-            self.api = type("Api", (), {"containers": staticmethod(lambda all=False: listing), "api_version": "1.41"})()
-
-        @contextlib.contextmanager
-        def call(self, action):
-            yield
-
-        def inspect(self, kind, name):
-            self.reads[(kind, name)] += 1
-            return self.objects.get((kind, name))
+    from tests.unit.plugins.module_utils.fake_engine import TableEngine
 
     current = container(running=True)
-    engine = CountingEngine({("image", "kapal-test/busybox:latest"): IMAGE, ("network", "back"): {"Name": "back"},
-                             ("container", current["Id"]): current},
-                            [{"Id": current["Id"], "Names": ["/web"]}])
+    listing = [{"Id": current["Id"], "Names": ["/web"]}]
+    api = type("Api", (), {"containers": staticmethod(lambda all=False: listing), "api_version": "1.41"})()
+    engine = TableEngine({("image", "kapal-test/busybox:latest"): IMAGE, ("network", "back"): {"Name": "back"},
+                          ("container", current["Id"]): current}, api)
     new = [desired(name="app%d" % n, image="kapal-test/busybox", networks=[{"name": "back"}]) for n in range(3)]
     same = desired(image="kapal-test/busybox:latest", command="sleep 1d")
     outcomes = reconcile(engine, new + [same], check_mode=True)
