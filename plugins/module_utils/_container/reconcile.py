@@ -47,23 +47,6 @@ class Outcome:
     error: Optional[str] = None
 
 
-@dataclass
-class Snapshot:
-    """The engine's state a batch is planned from, read once before anything is done.
-
-    ``containers``: {name: inspect answer, None when there is no such container} for every container
-    of the batch; ``images``: {reference: inspect answer} of the batch's images that are present;
-    ``networks``: the names of the batch's networks that exist; ``strays``: with a prune label, the
-    containers that carry it and are not in the batch.
-    """
-
-    containers: dict
-    images: dict = field(default_factory=dict)
-    networks: frozenset = frozenset()
-    strays: list = field(default_factory=list)
-    pulls: Pulls = field(default_factory=lambda: Pulls())
-
-
 class Pulls:
     """The images a batch made sure of, each once: the items of one image (and pull policy) wait for
     the first of them, which pulls it when it must, and take its answer (the image, or the error)
@@ -92,6 +75,23 @@ class Pulls:
         if failure is not None:
             raise failure.with_traceback(None)
         return False, answer[1]
+
+
+@dataclass
+class Snapshot:
+    """The engine's state a batch is planned from, read once before anything is done.
+
+    ``containers``: {name: inspect answer, None when there is no such container} for every container
+    of the batch; ``images``: {reference: inspect answer} of the batch's images that are present;
+    ``networks``: the names of the batch's networks that exist; ``strays``: with a prune label, the
+    containers that carry it and are not in the batch; ``pulls``: the images made sure of (see Pulls).
+    """
+
+    containers: dict
+    images: dict = field(default_factory=dict)
+    networks: frozenset = frozenset()
+    strays: list = field(default_factory=list)
+    pulls: Pulls = field(default_factory=Pulls)
 
 
 def reconcile(engine, desireds, check_mode=False, parallel=4, prune_label=None):
