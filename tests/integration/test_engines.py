@@ -429,6 +429,60 @@ def test_container_exec(engine):
     assert result["rc"] == 0 and result["stdout"].strip()
 
 
+# -- compose ------------------------------------------------------------------------------------
+
+def _project(engine, port, role, condition="service_started", wait_timeout=60):
+    """A Compose project as users write one: db (a healthcheck, a named volume) and web (busybox httpd,
+    a published port, an env value) that depends on it (``condition``), on a network of the project's."""
+    return dict(project_name=engine.unique("proj"), pull="never", wait_timeout=wait_timeout, definition=dict(
+        services=dict(
+            db=dict(image=BUSYBOX, command=["sh", "-c", "touch /tmp/ready; exec sleep 3600"], volumes=["data:/data"],
+                    healthcheck=dict(test=["CMD", "test", "-f", "/tmp/ready"], interval="1s", retries=30),
+                    networks=["back"], stop_grace_period="1s"),
+            web=dict(image=BUSYBOX, command=["httpd", "-f", "-p", "80", "-h", "/var/www"], ports=["%d:80" % port],
+                     environment=dict(ROLE=role), networks=["back"], stop_grace_period="1s",
+                     depends_on=dict(db=dict(condition=condition)))),
+        networks=dict(back={}), volumes=dict(data={})))
+
+
+@pytest.mark.compat("kapal.docker.compose", "a project: volume, network, published port, dependency order")
+@on_every_engine("compose")
+def test_compose(engine):
+    port = claim_port()
+    first, second = _project(engine, port, "one"), _project(engine, port, "two")
+
+    def ids():
+        label = {"label": "com.docker.compose.project=%s" % first["project_name"]}
+        return sorted(entry["Id"] for entry in engine.api.containers(all=True, filters=label))
+
+    first_run, second_run = workflow(engine, "compose", first, second, unchanged=ids)
+    assert [(s["state"], s["changed"]) for s in first_run["services"].values()] == [("running", True)] * 2, first_run
+    assert second_run["services"]["web"]["changed"] is True and second_run["services"]["db"]["changed"] is False, second_run
+    inspect = engine.api.inspect_container("%s-web-1" % first["project_name"])
+    assert "ROLE=two" in inspect["Config"]["Env"], inspect["Config"]["Env"]
+    assert inspect["Config"]["Labels"]["com.docker.compose.service"] == "web"
+    assert "kapal test busybox" in _fetch("http://%s:%d/" % (engine.address, port))
+
+
+_quirk("compose: healthy dependency", ("podman-4.3", "podman-5.8"), "Podman runs health checks from systemd timers: "
+       "on a host whose systemd is not PID 1 (Podman 4.3 on this machine, 5.8 on Debian 14, whose systemd does not boot "
+       "on cgroup v1) no check ever runs and the dependency stays 'starting'; the engine, not kapal")
+
+
+@pytest.mark.compat("kapal.docker.compose", "depends_on: service_healthy (waits for the health check)")
+@on_every_engine("compose: healthy dependency")
+def test_compose_healthy_dependency(engine):
+    project = _project(engine, claim_port(), "one", condition="service_healthy", wait_timeout=15)
+    result = _ok(engine.run("compose", project), True)
+    assert [s["state"] for s in result["services"].values()] == ["running", "running"], result
+    db = engine.api.inspect_container("%s-db-1" % project["project_name"])
+    web = engine.api.inspect_container("%s-web-1" % project["project_name"])
+    assert db["State"]["Health"]["Status"] == "healthy"
+    # web started once db was healthy: after its first health check ended.
+    checked = min(entry["End"] for entry in db["State"]["Health"]["Log"] if entry["ExitCode"] == 0)
+    assert web["State"]["StartedAt"][:19] >= checked[:19], (web["State"]["StartedAt"], checked)
+
+
 # -- volumes and networks -------------------------------------------------------------------------
 
 @pytest.mark.compat("kapal.docker.volume", "create, recreate on changed labels")
