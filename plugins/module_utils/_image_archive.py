@@ -22,7 +22,7 @@ import tarfile
 import tempfile
 
 from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalError, one_line
-from ansible_collections.kapal.docker.plugins.module_utils._images import image_facts
+from ansible_collections.kapal.docker.plugins.module_utils._images import familiar_tag, image_facts
 from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef, looks_like_id
 
 CHUNK_SIZE = 1024 * 1024
@@ -31,16 +31,6 @@ _HUB_REGISTRIES = ("docker.io", "index.docker.io")
 
 
 # --- what an archive holds ----------------------------------------------------------------------
-
-def familiar_tag(ref):
-    """``name:tag`` as the engine writes it in RepoTags: Docker Hub names short (``busybox:latest``)."""
-    name = ref.name
-    if ref.registry in _HUB_REGISTRIES:
-        name = ref.repository
-    if ref.registry in _HUB_REGISTRIES or ref.registry is None:
-        name = name[len("library/"):] if name.startswith("library/") else name
-    return "%s:%s" % (name, ref.effective_tag)
-
 
 def config_image_id(config):
     """The image id from a manifest entry's ``Config``: ``<hex>.json`` or ``blobs/sha256/<hex>``."""
@@ -65,7 +55,8 @@ def parse_manifest(data, path):
         image_id = config_image_id(entry.get("Config") if isinstance(entry, dict) else None)
         if image_id is None:
             raise KapalError("path: %s: manifest.json names an image config it cannot read: %r" % (path, entry))
-        images.append(dict(id=image_id, repo_tags=sorted(entry.get("RepoTags") or [])))
+        # Podman writes the names it was given as docker.io/library/NAME:TAG: read as Docker lists them.
+        images.append(dict(id=image_id, repo_tags=sorted(familiar_tag(tag) for tag in entry.get("RepoTags") or [])))
     return sorted(images, key=lambda image: image["id"])
 
 
@@ -111,7 +102,8 @@ def resolve_names(engine, names, tag):
                 raise KapalError("names: %r names a digest; give name:tag or an image id" % name)
             if ref.tag is None:
                 ref = ref.with_tag(tag)
-            key, wanted_tag = "%s:%s" % (ref.name, ref.effective_tag), familiar_tag(ref)
+            key = "%s:%s" % (ref.name, ref.effective_tag)
+            wanted_tag = familiar_tag(key)
         inspect = engine.inspect("image", key)
         if inspect is None:
             raise KapalError("names: no such image %r on Docker Engine at %s" % (name, engine.host))

@@ -253,6 +253,46 @@ def test_image_remove(engine):
     assert engine.api.inspect_image(BUSYBOX)["Id"]
 
 
+@pytest.mark.compat("kapal.docker.image_tag", "tag, move a tag to another image")
+@on_every_engine("image_tag")
+def test_image_tag(engine):
+    repository = engine.unique("tagged")
+    engine.images.extend(["%s:1" % repository, "%s:2" % repository])
+
+    def tags():
+        return sorted(t for image in (BUSYBOX, PYTHON) for t in engine.api.inspect_image(image).get("RepoTags") or []
+                      if repository in t)
+
+    first, second = workflow(engine, "image_tag", dict(name=BUSYBOX, repository=["%s:1" % repository, "%s:2" % repository]),
+                             dict(name=PYTHON, repository=["%s:2" % repository]), unchanged=tags)
+    assert first["tagged_images"] == ["%s:1" % repository, "%s:2" % repository], first
+    assert second["tagged_images"] == ["%s:2" % repository], second
+    assert engine.api.inspect_image("%s:1" % repository)["Id"] == engine.api.inspect_image(BUSYBOX)["Id"]
+    assert engine.api.inspect_image("%s:2" % repository)["Id"] == engine.api.inspect_image(PYTHON)["Id"]
+
+
+@pytest.mark.compat("kapal.docker.image_export, image_load", "save to an archive, load it back")
+@on_every_engine("image_export, image_load")
+def test_image_export_and_load(engine, tmp_path):
+    repository = engine.unique("saved")
+    for tag in ("1", "2"):
+        engine.api.tag(BUSYBOX, repository, tag)
+        engine.images.append("%s:%s" % (repository, tag))
+    archive = tmp_path / "saved.tar"
+
+    def saved():
+        return archive.read_bytes() if archive.exists() else None
+
+    workflow(engine, "image_export", dict(names=["%s:1" % repository], path=str(archive)),
+             dict(names=["%s:1" % repository, "%s:2" % repository], path=str(archive)), unchanged=saved)
+    for tag in ("1", "2"):
+        engine.api.remove_image("%s:%s" % (repository, tag))
+    loaded = _ok(engine.run("image_load", dict(path=str(archive))), True)
+    assert sorted(loaded["image_names"]) == ["%s:1" % repository, "%s:2" % repository], loaded
+    assert engine.api.inspect_image("%s:2" % repository)["Id"] == engine.api.inspect_image(BUSYBOX)["Id"]
+    _ok(engine.run("image_load", dict(path=str(archive))), False)
+
+
 # -- containers ---------------------------------------------------------------------------------------
 
 def _container(engine, what, **options):
@@ -481,6 +521,41 @@ def test_compose_healthy_dependency(engine):
     # web started once db was healthy: after its first health check ended.
     checked = min(entry["End"] for entry in db["State"]["Health"]["Log"] if entry["ExitCode"] == 0)
     assert web["State"]["StartedAt"][:19] >= checked[:19], (web["State"]["StartedAt"], checked)
+
+
+@pytest.mark.compat("kapal.docker.container_copy", "content into a container, then changed")
+@on_every_engine("container_copy")
+def test_container_copy(engine):
+    name = engine.container("copy")
+
+    def content():
+        return engine.api.exec_start(engine.api.exec_create(name, ["cat", "/tmp/kapal.txt"])["Id"]).decode()
+
+    first = dict(container=name, content="one\n", container_path="/tmp/kapal.txt", mode="0640")
+    workflow(engine, "container_copy", first, dict(first, content="two\n"), unchanged=content)
+    assert content() == "two\n"
+    listing = engine.api.exec_start(engine.api.exec_create(name, ["ls", "-l", "/tmp/kapal.txt"])["Id"]).decode()
+    assert listing.startswith("-rw-r-----"), listing
+
+
+@pytest.mark.compat("kapal.docker.prune", "stopped containers by label")
+@on_every_engine("prune")
+def test_prune(engine):
+    label = "%s=%s" % (LABEL, engine.prefix)
+    args = dict(containers=True, containers_filters={"label": [label]})
+    stopped = engine.unique("stopped")
+    engine.api.create_container(BUSYBOX, command=["true"], name=stopped, labels={LABEL: engine.prefix})
+    running = engine.container("running", labels={LABEL: engine.prefix})
+
+    def names():
+        return sorted(e["Names"][0].lstrip("/") for e in engine.api.containers(all=True, filters={"label": label}))
+
+    before = names()
+    check = _ok(engine.run("prune", args, check_mode=True), True)
+    assert check["container_names"] == [stopped] and names() == before == sorted([stopped, running]), check
+    pruned = _ok(engine.run("prune", args), True)
+    assert pruned["container_names"] == [stopped] and names() == [running], pruned
+    _ok(engine.run("prune", args), False)
 
 
 # -- volumes and networks -------------------------------------------------------------------------

@@ -10,11 +10,11 @@ from ansible_collections.kapal.docker.plugins.module_utils._errors import KapalE
 from ansible_collections.kapal.docker.plugins.module_utils._image_archive import (
     archive_key,
     config_image_id,
-    familiar_tag,
     parse_manifest,
     read_archive,
     wanted_archive,
 )
+from ansible_collections.kapal.docker.plugins.module_utils._images import familiar_tag
 from ansible_collections.kapal.docker.plugins.module_utils._reference import ImageRef
 
 HEX_A, HEX_B = "a" * 64, "b" * 64
@@ -28,7 +28,8 @@ HEX_A, HEX_B = "a" * 64, "b" * 64
     ("localhost/app", "localhost/app:latest"),
 ])
 def test_familiar_tag(name, expected):
-    assert familiar_tag(ImageRef.parse(name)) == expected
+    ref = ImageRef.parse(name)
+    assert familiar_tag("%s:%s" % (ref.name, ref.effective_tag)) == expected
 
 
 @pytest.mark.parametrize("config, expected", [
@@ -46,6 +47,9 @@ def test_parse_manifest_sorts_by_id_and_tags():
                        {"Config": HEX_A + ".json", "RepoTags": None, "Layers": []}]).encode()
     expected = [{"id": "sha256:" + HEX_A, "repo_tags": []}, {"id": "sha256:" + HEX_B, "repo_tags": ["b:1", "b:2"]}]
     assert parse_manifest(data, "x.tar") == expected
+    # Podman writes the names it was given in full: read as Docker lists them (issue #13).
+    podman = json.dumps([{"Config": HEX_A + ".json", "RepoTags": ["docker.io/library/b:1", "docker.io/team/c:2"]}]).encode()
+    assert parse_manifest(podman, "x.tar") == [{"id": "sha256:" + HEX_A, "repo_tags": ["b:1", "team/c:2"]}]
     with pytest.raises(KapalError) as err:
         parse_manifest(b"{}", "x.tar")
     assert str(err.value) == "path: x.tar: manifest.json is not a list of images"
