@@ -350,8 +350,10 @@ def import_image(engine, path, ref, changes):
     """Import ``path`` as ``ref`` with ``changes``; returns the new image's inspect answer."""
     action = "import image %s from %s" % (ref, path)
     with engine.call(action):
+        # The tag goes in ``repo`` (the API allows it there): Podman 4.3 ignores a ``tag`` of an import
+        # and names the image NAME:latest.
         answer = engine.api.import_image(
-            src=import_source(path), repository=ref.name, tag=ref.effective_tag, changes=changes, stream_src=True
+            src=import_source(path), repository="%s:%s" % (ref.name, ref.effective_tag), changes=changes, stream_src=True
         )
     for line in (answer or "").splitlines():
         try:

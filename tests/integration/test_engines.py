@@ -293,6 +293,36 @@ def test_image_export_and_load(engine, tmp_path):
     _ok(engine.run("image_load", dict(path=str(archive))), False)
 
 
+@pytest.mark.compat("kapal.docker.image_import", "a root filesystem as an image, then changed")
+@on_every_engine("image_import")
+def test_image_import(engine, tmp_path):
+    root = tmp_path / "rootfs"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "motd").write_text("one\n")
+    name = engine.unique("imported") + ":1"
+
+    def image_id():
+        try:
+            image = engine.api.inspect_image(name)
+        except docker.errors.NotFound:
+            return None
+        engine.images.append(image["Id"])
+        return image["Id"]
+
+    # Not workflow(): check mode cannot know the id an import makes (its diff's after id is None).
+    first = dict(path=str(root), name=name, changes=["CMD [\"/bin/true\"]"])
+    second = dict(first, changes=["CMD [\"/bin/false\"]"])
+    first_run = _ok(engine.run("image_import", first, diff=True), True)
+    _ok(engine.run("image_import", first), False)
+    before = image_id()
+    check = _ok(engine.run("image_import", second, check_mode=True, diff=True), True)
+    assert image_id() == before == first_run["image"]["id"], "check mode changed the image"
+    second_run = _ok(engine.run("image_import", second, diff=True), True)
+    assert check["diff"]["after"] == dict(second_run["diff"]["after"], id=None), (check["diff"], second_run["diff"])
+    assert second_run["image"]["id"] == image_id() != before
+    assert engine.api.inspect_image(name)["Config"]["Cmd"] == ["/bin/false"]
+
+
 # -- containers ---------------------------------------------------------------------------------------
 
 def _container(engine, what, **options):
