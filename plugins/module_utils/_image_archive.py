@@ -27,7 +27,6 @@ from ansible_collections.kapal.docker.plugins.module_utils._reference import Ima
 
 CHUNK_SIZE = 1024 * 1024
 MANIFEST = "manifest.json"
-_HUB_REGISTRIES = ("docker.io", "index.docker.io")
 
 
 # --- what an archive holds ----------------------------------------------------------------------
