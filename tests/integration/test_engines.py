@@ -542,7 +542,7 @@ _quirk("compose: healthy dependency", ("podman-4.3", "podman-5.8"), "Podman runs
 @pytest.mark.compat("kapal.docker.compose", "depends_on: service_healthy (waits for the health check)")
 @on_every_engine("compose: healthy dependency")
 def test_compose_healthy_dependency(engine):
-    project = _project(engine, claim_port(), "one", condition="service_healthy", wait_timeout=15)
+    project = _project(engine, claim_port(), "one", condition="service_healthy", wait_timeout=8)
     result = _ok(engine.run("compose", project), True)
     assert [s["state"] for s in result["services"].values()] == ["running", "running"], result
     db = engine.api.inspect_container("%s-db-1" % project["project_name"])
