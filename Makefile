@@ -27,7 +27,8 @@ demo: venv collection
 # The integration tests (two xdist workers) run beside the other checks (`checks`: the older
 # ansible-core releases, sanity, lint, molecule, one after another): both are mostly waiting on
 # engines and hosts, so the machine's two cores serve both. The checks' output goes to
-# .build/checks.log and is printed when both are done; each phase prints the time it started.
+# .build/checks.log and is printed when both are done; each phase prints the time it started. The
+# last lines name what failed (tests.integration.failures): CI's report shows only the log's tail.
 test: venv collection build testbed unit docs
 	@echo "== test: integration beside core-matrix, sanity, lint, molecule ($$(date +%T))"
 	status=0; \
@@ -35,6 +36,7 @@ test: venv collection build testbed unit docs
 	$(MAKE) --no-print-directory integration || status=$$?; \
 	wait $$checks || status=1; \
 	echo "== checks (core-matrix, sanity, lint, molecule), from .build/checks.log:"; cat .build/checks.log; \
+	$(BIN)/python -m tests.integration.failures tests/output/integration.xml .build/checks.log || true; \
 	echo "== test: done ($$(date +%T)), status $$status"; exit $$status
 
 checks: core-matrix sanity lint molecule
@@ -82,6 +84,7 @@ unit: venv collection
 # tests/README.md. INTEGRATION_ARGS adds pytest options, e.g. INTEGRATION_ARGS="-n 0" runs serially.
 integration: venv collection docs
 	@echo "== integration: started $$(date +%T)"
+	rm -f tests/output/integration.xml
 	$(BIN)/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15 \
 	    --junitxml=tests/output/integration.xml $(INTEGRATION_ARGS) tests/integration
 	$(MAKE) --no-print-directory compat

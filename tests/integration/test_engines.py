@@ -13,8 +13,10 @@ test_engine_quirks.py holds each engine's real answer); where an engine cannot d
 the cell is a strict xfail naming the quirk and why no reader mends it (QUIRKS).
 """
 
+import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -501,12 +503,14 @@ def test_container_exec(engine):
 
 # -- compose ------------------------------------------------------------------------------------
 
-def _project(engine, port, role, condition="service_started", wait_timeout=60):
-    """A Compose project as users write one: db (a healthcheck, a named volume) and web (busybox httpd,
-    a published port, an env value) that depends on it (``condition``), on a network of the project's."""
+def _project(engine, port, role, condition="service_started", wait_timeout=60, ready_after=0):
+    """A Compose project as users write one: db (a healthcheck, a named volume; ready ``ready_after``
+    seconds after it starts) and web (busybox httpd, a published port, an env value) that depends on it
+    (``condition``), on a network of the project's."""
+    ready = "sleep %d; touch /tmp/ready; exec sleep 3600" % ready_after
     return dict(project_name=engine.unique("proj"), pull="never", wait_timeout=wait_timeout, definition=dict(
         services=dict(
-            db=dict(image=BUSYBOX, command=["sh", "-c", "touch /tmp/ready; exec sleep 3600"], volumes=["data:/data"],
+            db=dict(image=BUSYBOX, command=["sh", "-c", ready], volumes=["data:/data"],
                     healthcheck=dict(test=["CMD", "test", "-f", "/tmp/ready"], interval="1s", retries=30),
                     networks=["back"], stop_grace_period="1s"),
             web=dict(image=BUSYBOX, command=["httpd", "-f", "-p", "80", "-h", "/var/www"], ports=["%d:80" % port],
@@ -542,15 +546,24 @@ _quirk("compose: healthy dependency", ("podman-4.3", "podman-5.8"), "Podman runs
 @pytest.mark.compat("kapal.docker.compose", "depends_on: service_healthy (waits for the health check)")
 @on_every_engine("compose: healthy dependency")
 def test_compose_healthy_dependency(engine):
-    project = _project(engine, claim_port(), "one", condition="service_healthy", wait_timeout=8)
+    project = _project(engine, claim_port(), "one", condition="service_healthy", wait_timeout=12, ready_after=1)
     result = _ok(engine.run("compose", project), True)
     assert [s["state"] for s in result["services"].values()] == ["running", "running"], result
     db = engine.api.inspect_container("%s-db-1" % project["project_name"])
     web = engine.api.inspect_container("%s-web-1" % project["project_name"])
     assert db["State"]["Health"]["Status"] == "healthy"
-    # web started once db was healthy: after its first health check ended.
-    checked = min(entry["End"] for entry in db["State"]["Health"]["Log"] if entry["ExitCode"] == 0)
-    assert web["State"]["StartedAt"][:19] >= checked[:19], (web["State"]["StartedAt"], checked)
+    # db's check passes a second after it started at the soonest, so web, started once db was healthy,
+    # started that much later. (Not the health log's first success: the engine keeps its last 5 checks only.)
+    waited = _seconds(web["State"]["StartedAt"]) - _seconds(db["State"]["StartedAt"])
+    assert waited >= 1, (db["State"]["StartedAt"], web["State"]["StartedAt"])
+
+
+def _seconds(timestamp):
+    """An engine's RFC 3339 timestamp (nanoseconds, Z or an offset) as seconds since the epoch."""
+    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", timestamp)
+    assert match, timestamp
+    whole = datetime.datetime.fromisoformat(match.group(1) + match.group(3).replace("Z", "+00:00"))
+    return whole.timestamp() + float("0" + (match.group(2) or ""))
 
 
 @pytest.mark.compat("kapal.docker.container_copy", "content into a container, then changed")
