@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 WIDTH = 300
 
