@@ -26,6 +26,18 @@ def repo(docker_api):
             pass
 
 
+@pytest.fixture
+def untagged(docker_api):
+    """Ids of images a test moved a tag away from (no name left for ``repo`` to find): removed afterwards."""
+    ids = []
+    yield ids
+    for image_id in ids:
+        try:
+            docker_api.remove_image(image_id, force=True)
+        except docker.errors.NotFound:
+            pass
+
+
 def _id(docker_api, reference):
     try:
         return docker_api.inspect_image(reference)["Id"]
@@ -38,7 +50,7 @@ def _manifest(path):
         return json.load(archive.extractfile("manifest.json"))
 
 
-def test_export_check_run_idempotent_and_changes(docker_api, repo, tmp_path):
+def test_export_check_run_idempotent_and_changes(docker_api, repo, untagged, tmp_path):
     one = make_image(docker_api, repo + "/one:1", "one " + repo)
     two = make_image(docker_api, repo + "/two:1", "two " + repo)
     path = str(tmp_path / "bundle.tar")
@@ -65,6 +77,7 @@ def test_export_check_run_idempotent_and_changes(docker_api, repo, tmp_path):
 
     # The tag now names another image: the archive would hold another image, so it is rewritten.
     three = make_image(docker_api, repo + "/two:1", "three " + repo)
+    untagged.append(two)
     moved = run_module("image_export", args, diff=True)
     assert moved["changed"] is True, moved
     assert {"id": three, "repo_tags": [repo + "/two:1"]} in moved["diff"]["after"]["images"]
@@ -120,7 +133,7 @@ def test_export_bad_input_fails_in_one_line_and_writes_nothing(docker_api, repo,
     assert sorted(os.listdir(tmp_path)) == before
 
 
-def test_load_check_run_idempotent_and_moved_tag(docker_api, repo, tmp_path):
+def test_load_check_run_idempotent_and_moved_tag(docker_api, repo, untagged, tmp_path):
     one = make_image(docker_api, repo + "/one:1", "one " + repo)
     two = make_image(docker_api, repo + "/two:1", "two " + repo)
     path = str(tmp_path / "bundle.tar")
@@ -149,6 +162,7 @@ def test_load_check_run_idempotent_and_moved_tag(docker_api, repo, tmp_path):
 
     # A tag of the archive now points at another image: a load moves it back.
     other = make_image(docker_api, repo + "/two:1", "other " + repo)
+    untagged.append(other)
     moved = run_module("image_load", {"path": path}, diff=True)
     assert moved["changed"] is True and [i["id"] for i in moved["loaded"]] == [two], moved
     assert {"id": two, "present": True, "tags": {repo + "/two:1": other}} in moved["diff"]["before"]["images"]
