@@ -10,7 +10,7 @@ import tarfile
 import docker.errors
 import pytest
 
-from tests.integration.conftest import run_module
+from tests.integration.conftest import quietly, run_module
 from tests.integration.image_support import make_image, token
 
 
@@ -32,10 +32,7 @@ def untagged(docker_api):
     ids = []
     yield ids
     for image_id in ids:
-        try:
-            docker_api.remove_image(image_id, force=True)
-        except docker.errors.NotFound:
-            pass
+        quietly(docker_api.remove_image, image_id, force=True)
 
 
 def _id(docker_api, reference):
