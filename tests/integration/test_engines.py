@@ -13,10 +13,8 @@ test_engine_quirks.py holds each engine's real answer); where an engine cannot d
 the cell is a strict xfail naming the quirk and why no reader mends it (QUIRKS).
 """
 
-import datetime
 import json
 import os
-import re
 import subprocess
 import sys
 import urllib.request
@@ -24,6 +22,7 @@ import uuid
 
 import docker.errors
 import pytest
+from ansible_collections.kapal.docker.plugins.module_utils._prune import parse_time_ns
 
 from tests.conftest import COLLECTIONS, ROOT
 from tests.integration.conftest import claim_port, run_module
@@ -554,16 +553,8 @@ def test_compose_healthy_dependency(engine):
     assert db["State"]["Health"]["Status"] == "healthy"
     # db's check passes a second after it started at the soonest, so web, started once db was healthy,
     # started that much later. (Not the health log's first success: the engine keeps its last 5 checks only.)
-    waited = _seconds(web["State"]["StartedAt"]) - _seconds(db["State"]["StartedAt"])
-    assert waited >= 1, (db["State"]["StartedAt"], web["State"]["StartedAt"])
-
-
-def _seconds(timestamp):
-    """An engine's RFC 3339 timestamp (nanoseconds, Z or an offset) as seconds since the epoch."""
-    match = re.match(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]\d\d:\d\d)$", timestamp)
-    assert match, timestamp
-    whole = datetime.datetime.fromisoformat(match.group(1) + match.group(3).replace("Z", "+00:00"))
-    return whole.timestamp() + float("0" + (match.group(2) or ""))
+    waited = parse_time_ns(web["State"]["StartedAt"]) - parse_time_ns(db["State"]["StartedAt"])
+    assert waited >= 10 ** 9, (db["State"]["StartedAt"], web["State"]["StartedAt"])
 
 
 @pytest.mark.compat("kapal.docker.container_copy", "content into a container, then changed")
